@@ -1,0 +1,144 @@
+#include "cli/cli_app.hpp"
+
+#include "cli/exit_codes.hpp"
+#include "cli/list_command.hpp"
+#include "cli/run_command.hpp"
+#include "cli/run_config.hpp"
+
+#include <runner_host/abi.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rh::host {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+struct Flags {
+  std::optional<std::string> config;
+  std::vector<std::string> plugins;
+  std::optional<std::string> flow;
+  std::optional<std::string> task;
+  std::optional<std::string> params;
+  std::optional<std::string> runner;
+  std::optional<int> max_workers;
+  std::optional<std::string> report;
+  std::optional<std::string> events;
+  std::optional<std::string> log_level;
+  std::optional<std::string> log_format;
+};
+
+std::string version_text() {
+  return std::string("runner-host ") + kVersion + " (plugin ABI " + std::to_string(RH_ABI_VERSION_MAJOR) + "." +
+         std::to_string(RH_ABI_VERSION_MINOR) + ")";
+}
+
+// Flags win over the config file. Returns an error message, or nothing.
+std::optional<std::string> merge_flags(const Flags& flags, RunConfig& config) {
+  if (!flags.plugins.empty()) config.plugins = flags.plugins;
+  if (flags.flow) {
+    config.flow = flags.flow;
+    config.task.reset();
+  }
+  if (flags.task) {
+    config.task = flags.task;
+    if (!flags.flow) config.flow.reset();
+  }
+  if (flags.params) {
+    nlohmann::json parsed;
+    try {
+      parsed = nlohmann::json::parse(*flags.params);
+    } catch (const nlohmann::json::parse_error& e) {
+      return std::string("--params is not valid JSON: ") + e.what();
+    }
+    if (!parsed.is_object()) return std::string("--params must be a JSON object, got ") + parsed.type_name();
+    config.params = parsed;
+  }
+  if (flags.runner && *flags.runner != config.runner.name) {
+    // Options in the file belong to the runner named there; a different runner starts clean.
+    config.runner.name = *flags.runner;
+    config.runner.options = nlohmann::json::object();
+  }
+  if (flags.max_workers) {
+    if (*flags.max_workers <= 0) {
+      return "--max-workers must be a positive integer, got " + std::to_string(*flags.max_workers);
+    }
+    config.runner.options["max_workers"] = *flags.max_workers;
+  }
+  if (flags.report) config.report = flags.report;
+  if (flags.events) config.events = flags.events;
+  if (flags.log_level) config.log_level = *flags.log_level;
+  if (flags.log_format) config.log_format = *flags.log_format;
+  return std::nullopt;
+}
+
+}  // namespace
+
+int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe_dir, std::ostream& out,
+             std::ostream& err) {
+  CLI::App app{"runner-host: runs task libraries' flows and tasks on a pluggable runner.", "runner-host"};
+  app.set_version_flag("--version", version_text());
+  app.footer(
+      "Exit status: 0 every run completed, 1 some run did not complete, 2 usage/config/plugin error, "
+      "130 interrupted.\nDocs: docs/cli.md, docs/config.md.");
+
+  Flags flags;
+  app.add_option("-p,--plugin", flags.plugins, "Task library to load (repeatable)")->type_name("FILE");
+  app.add_option("-c,--config", flags.config, "JSON config file (docs/config.md); flags override it")
+      ->type_name("FILE");
+  app.add_option("-f,--flow", flags.flow, "Flow to run (default: the libraries' only flow)")->type_name("NAME");
+  app.add_option("-t,--task", flags.task, "Run one task instead of a flow")->type_name("NAME");
+  app.add_option("--params", flags.params, "Parameters of the flow or task, a JSON object")->type_name("JSON");
+  app.add_option("-r,--runner", flags.runner, "Runner name (sequential, fiber, tbb) or plugin path; default tbb")
+      ->type_name("NAME|FILE");
+  app.add_option("-w,--max-workers", flags.max_workers, "Worker threads of the runner")->type_name("N");
+  app.add_option("--report", flags.report, "Write a JSON report of every run")->type_name("FILE");
+  app.add_option("--events", flags.events, "Append every state change as a JSON line")->type_name("FILE");
+  app.add_option("--log-level", flags.log_level, "trace, debug, info (default), warn, error, critical, off")
+      ->type_name("LEVEL");
+  app.add_option("--log-format", flags.log_format, "text (default) or json")->type_name("FORMAT");
+
+  CLI::App* list = app.add_subcommand("list", "List the tasks and flows of task libraries, with their options");
+  list->fallthrough();
+  CLI::App* runners = app.add_subcommand("runners", "List the runners found next to runner-host");
+  app.require_subcommand(0, 1);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      app.exit(e, out, err);
+      return kExitOk;
+    }
+    err << "runner-host: " << e.what() << "\nRun 'runner-host --help' for usage.\n";
+    return kExitUsage;
+  }
+
+  if (runners->parsed()) return runners_command(exe_dir, out);
+
+  RunConfig config;
+  if (flags.config) {
+    try {
+      config = load_run_config(*flags.config);
+    } catch (const ConfigError& e) {
+      err << "runner-host: config error: " << e.what() << '\n';
+      return kExitUsage;
+    }
+  }
+  if (list->parsed()) {
+    if (!flags.plugins.empty()) config.plugins = flags.plugins;
+    return list_command(config.plugins, out, err);
+  }
+  if (auto problem = merge_flags(flags, config)) {
+    err << "runner-host: " << *problem << '\n';
+    return kExitUsage;
+  }
+  return run_command(config, exe_dir, out, err);
+}
+
+}  // namespace rh::host

@@ -1,0 +1,65 @@
+#include "cli/list_command.hpp"
+
+#include "cli/exit_codes.hpp"
+#include "engine/task_registry.hpp"
+#include "plugins/plugin_loader.hpp"
+
+namespace rh::host {
+namespace {
+
+void print_defs(std::ostream& out, const char* heading, const std::vector<const TaskDef*>& defs,
+                const std::string& plugin) {
+  bool any = false;
+  for (const TaskDef* def : defs) {
+    if (def->plugin != plugin) continue;
+    if (!any) out << "  " << heading << ":\n";
+    any = true;
+    out << "    " << def->name;
+    if (!def->description.empty()) out << " - " << def->description;
+    out << '\n';
+    if (!def->options_json.empty()) out << "      options: " << def->options_json.dump() << '\n';
+    static const char* kHookNames[] = {"on_running", "on_completion", "on_failure", "on_crashed"};
+    for (std::uint32_t kind = 0; kind < 4; ++kind) {
+      if (!def->hooks_of(kind).empty()) {
+        out << "      " << kHookNames[kind] << ": " << def->hooks_of(kind).size() << " hook(s)\n";
+      }
+    }
+    if (def->retry_condition != nullptr) out << "      retry_condition: yes\n";
+  }
+}
+
+}  // namespace
+
+int list_command(const std::vector<std::string>& plugins, std::ostream& out, std::ostream& err) {
+  if (plugins.empty()) {
+    err << "runner-host: list needs at least one --plugin FILE\n";
+    return kExitUsage;
+  }
+  PluginLoader loader;
+  TaskRegistry registry;
+  std::vector<LoadedPlugin> loaded;
+  try {
+    for (const std::string& path : plugins) {
+      loaded.push_back(loader.load_task_library(path));
+      registry.add_library(*loaded.back().library, path);
+    }
+  } catch (const std::exception& e) {
+    err << "runner-host: " << e.what() << '\n';
+    return kExitUsage;
+  }
+  for (const LoadedPlugin& plugin : loaded) {
+    const rh_task_library& lib = *plugin.library;
+    out << std::string(lib.name.data, lib.name.size) << ' ' << std::string(lib.version.data, lib.version.size) << " ("
+        << plugin.path << ")\n";
+    print_defs(out, "flows", registry.flows(), plugin.path);
+    print_defs(out, "tasks", registry.tasks(), plugin.path);
+  }
+  return kExitOk;
+}
+
+int runners_command(const std::filesystem::path& exe_dir, std::ostream& out) {
+  for (const std::string& name : available_runners(exe_dir)) out << name << '\n';
+  return kExitOk;
+}
+
+}  // namespace rh::host

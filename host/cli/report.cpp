@@ -1,0 +1,160 @@
+#include "cli/report.hpp"
+
+#include "engine/task_registry.hpp"
+#include "events/time_format.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <sstream>
+#include <vector>
+
+namespace rh::host {
+namespace {
+
+using nlohmann::json;
+
+json parse_or_text(const std::string& text, bool empty_is_object) {
+  if (text.empty()) return empty_is_object ? json::object() : json();
+  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() ? json(text) : parsed;
+}
+
+json time_or_null(std::int64_t us) { return us == 0 ? json() : json(format_timestamp_us(us)); }
+
+std::string format_duration(std::int64_t us) {
+  char buffer[32];
+  if (us < 1000) {
+    std::snprintf(buffer, sizeof buffer, "%lld us", static_cast<long long>(us));
+  } else if (us < 1000000) {
+    std::snprintf(buffer, sizeof buffer, "%.1f ms", us / 1e3);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%.2f s", us / 1e6);
+  }
+  return buffer;
+}
+
+}  // namespace
+
+json run_to_json(const Run& run) {
+  const StateEntry& current = run.current();
+  const StateInfo& info = state_info(current.id);
+  json states = json::array();
+  json history = json::array();
+  for (const StateEntry& entry : run.history()) {
+    const StateInfo& e = state_info(entry.id);
+    states.push_back(std::string(e.name));
+    json item = {{"name", std::string(e.name)},
+                 {"type", std::string(e.type_name)},
+                 {"timestamp", format_timestamp_us(entry.time_us)}};
+    if (const StateDetail* detail = run.detail(entry)) {
+      if (!detail->message.empty()) item["message"] = detail->message;
+      if (detail->scheduled_us != 0) item["scheduled_time"] = format_timestamp_us(detail->scheduled_us);
+    }
+    history.push_back(std::move(item));
+  }
+  json inputs = json::array();
+  for (const Upstream& upstream : run.upstreams()) inputs.push_back(upstream.run->id());
+
+  json out = {
+      {"id", run.id()},
+      {"task", run.task().name},
+      {"name", run.name()},
+      {"parent_id", run.parent_id() == 0 ? json() : json(run.parent_id())},
+      {"flow_run_id", run.flow_run_id() == 0 ? json() : json(run.flow_run_id())},
+      {"state",
+       {{"type", std::string(info.type_name)}, {"name", std::string(info.name)}, {"message", run.message(current)}}},
+      {"states", std::move(states)},
+      {"history", std::move(history)},
+      {"run_count", run.run_count()},
+      {"started", run.started()},
+      {"start_time", time_or_null(run.start_time_us())},
+      {"end_time", time_or_null(run.end_time_us())},
+      {"total_run_time", static_cast<double>(run.total_run_time_us()) / 1e6},
+      {"params", parse_or_text(run.params(), true)},
+      {"inputs", std::move(inputs)},
+  };
+  if (is_completed(current.id)) {
+    out["result"] = parse_or_text(run.result(), false);
+  } else if (const RunError* error = run.error()) {
+    out["error"] = {{"type", error->type}, {"message", error->message}};
+  } else {
+    out["error"] = {{"type", ""}, {"message", std::string(run.message(current))}};
+  }
+  return out;
+}
+
+json build_report(const RunScope& scope, const std::string& runner, bool interrupted) {
+  json runs = json::array();
+  std::map<std::string, int> by_state;
+  json never_started = json::array();
+  for (const RunRef& run : scope.runs()) {
+    runs.push_back(run_to_json(*run));
+    ++by_state[std::string(state_name(run->state()))];
+    if (!run->started()) never_started.push_back(run->id());
+  }
+  json flow;
+  if (const RunRef& flow_run = scope.flow_run()) {
+    flow = run_to_json(*flow_run);
+    flow["flow"] = flow_run->task().name;
+  }
+  return json{{"schema", 1},
+              {"runner", runner},
+              {"interrupted", interrupted},
+              {"flow", flow},
+              {"task_runs", std::move(runs)},
+              {"summary", {{"task_runs", scope.size()}, {"by_state", by_state}, {"never_started", never_started}}}};
+}
+
+void write_report(const std::string& path, const json& report) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write the report '" + path + "'");
+    out << report.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+    if (!out.flush()) throw std::runtime_error("cannot write the report '" + path + "'");
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) throw std::runtime_error("cannot write the report '" + path + "': " + ec.message());
+}
+
+void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_rows) {
+  const std::vector<RunRef> runs = scope.runs();
+  std::vector<const Run*> shown;
+  const bool all = runs.size() <= max_rows;
+  for (const RunRef& run : runs) {
+    if (shown.size() >= max_rows) break;
+    if (all || !is_completed(run->state())) shown.push_back(run.get());
+  }
+  std::size_t task_width = 4, name_width = 3, state_width = 5;
+  for (const Run* run : shown) {
+    task_width = std::max(task_width, run->task().name.size());
+    name_width = std::max(name_width, run->name().size());
+    state_width = std::max(state_width, state_name(run->state()).size());
+  }
+  auto row = [&](const std::string& task, const std::string& name, const std::string& state, const std::string& attempts,
+                 const std::string& duration) {
+    out << std::left << std::setw(static_cast<int>(task_width)) << task << "  " << std::setw(static_cast<int>(name_width))
+        << name << "  " << std::setw(static_cast<int>(state_width)) << state << "  " << std::setw(8) << attempts << "  "
+        << duration << '\n';
+  };
+  if (!shown.empty()) {
+    row("TASK", "RUN", "STATE", "ATTEMPTS", "DURATION");
+    for (const Run* run : shown) {
+      row(run->task().name, run->name(), std::string(state_name(run->state())), std::to_string(run->run_count()),
+          format_duration(run->total_run_time_us()));
+    }
+  }
+  std::map<std::string, std::size_t> by_state;
+  for (const RunRef& run : runs) ++by_state[std::string(state_name(run->state()))];
+  std::ostringstream counts;
+  for (const auto& [state, count] : by_state) counts << (counts.tellp() > 0 ? ", " : "") << count << ' ' << state;
+  out << runs.size() << " task run" << (runs.size() == 1 ? "" : "s") << (runs.empty() ? "" : ": " + counts.str());
+  if (!all) out << " (showing " << shown.size() << " that did not complete; see --report for all)";
+  out << '\n';
+}
+
+}  // namespace rh::host

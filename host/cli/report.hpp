@@ -1,0 +1,27 @@
+// The JSON report (--report FILE) and the summary table printed after a run.
+#pragma once
+
+#include "engine/run.hpp"
+#include "engine/run_scope.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+#include <string>
+
+namespace rh::host {
+
+// One run as the report shows it (docs/cli.md#report). The run must be terminal.
+nlohmann::json run_to_json(const Run& run);
+
+// runner, flow (or null for a single task run), task_runs, summary, interrupted.
+nlohmann::json build_report(const RunScope& scope, const std::string& runner, bool interrupted);
+
+// Writes the report atomically (temporary file + rename). Throws std::runtime_error.
+void write_report(const std::string& path, const nlohmann::json& report);
+
+// The table of task runs: task, run name, final state, attempts, duration. Beyond
+// max_rows runs it lists only the runs that did not complete, then counts by state.
+void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_rows = 50);
+
+}  // namespace rh::host

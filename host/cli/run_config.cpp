@@ -1,0 +1,160 @@
+#include "cli/run_config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace rh::host {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+[[noreturn]] void fail(const std::string& source, const std::string& key, const std::string& why) {
+  throw ConfigError(source + ": " + key + ": " + why);
+}
+
+std::string type_of(const json& value) { return value.type_name(); }
+
+std::string string_at(const json& value, const std::string& source, const std::string& key) {
+  if (!value.is_string() || value.get<std::string>().empty()) {
+    fail(source, key, "must be a non-empty string, got " + value.dump());
+  }
+  return value.get<std::string>();
+}
+
+std::int64_t integer_at(const json& value, const std::string& source, const std::string& key, std::int64_t min) {
+  if (!value.is_number_integer()) fail(source, key, "must be an integer, got " + type_of(value) + " " + value.dump());
+  const std::int64_t number = value.get<std::int64_t>();
+  if (number < min) fail(source, key, "must be >= " + std::to_string(min) + ", got " + value.dump());
+  return number;
+}
+
+void reject_unknown(const json& object, const std::vector<std::string>& known, const std::string& source,
+                    const std::string& prefix) {
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
+      std::string list;
+      for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+      fail(source, prefix + it.key(), "unknown key (known: " + list + ")");
+    }
+  }
+}
+
+std::string relative_to(const std::string& base_dir, const std::string& path) {
+  if (base_dir.empty() || fs::path(path).is_absolute()) return path;
+  return (fs::path(base_dir) / path).lexically_normal().string();
+}
+
+}  // namespace
+
+const std::vector<std::string>& config_keys() {
+  static const std::vector<std::string> keys = {"plugins", "flow",   "task", "params", "runner",
+                                                "tasks",   "concurrency_limits", "report", "events",
+                                                "log",     "waiter", "cache"};
+  return keys;
+}
+
+RunConfig load_run_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot open the config file");
+  std::stringstream text;
+  text << in.rdbuf();
+  json document;
+  try {
+    document = json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    throw ConfigError(path + ": not valid JSON: " + e.what());
+  }
+  const std::string base = fs::path(path).parent_path().string();
+  return parse_run_config(document, path, base);
+}
+
+RunConfig parse_run_config(const json& doc, const std::string& source, const std::string& base_dir) {
+  RunConfig config;
+  config.source = source;
+  if (!doc.is_object()) throw ConfigError(source + ": the config must be a JSON object, got " + type_of(doc));
+  reject_unknown(doc, config_keys(), source, "");
+
+  if (auto it = doc.find("plugins"); it != doc.end()) {
+    if (!it->is_array()) fail(source, "plugins", "must be a list of plugin file paths, got " + type_of(*it));
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      config.plugins.push_back(relative_to(base_dir, string_at((*it)[i], source, "plugins[" + std::to_string(i) + "]")));
+    }
+  }
+  if (auto it = doc.find("flow"); it != doc.end()) config.flow = string_at(*it, source, "flow");
+  if (auto it = doc.find("task"); it != doc.end()) config.task = string_at(*it, source, "task");
+  if (config.flow && config.task) fail(source, "task", "cannot be combined with 'flow': choose one");
+  if (auto it = doc.find("params"); it != doc.end()) {
+    if (!it->is_object()) fail(source, "params", "must be a JSON object, got " + type_of(*it));
+    config.params = *it;
+  }
+  if (auto it = doc.find("runner"); it != doc.end()) {
+    if (it->is_string()) {
+      config.runner.name = string_at(*it, source, "runner");
+    } else if (it->is_object()) {
+      if (auto name = it->find("name"); name != it->end()) {
+        config.runner.name = string_at(*name, source, "runner.name");
+      }
+      for (auto field = it->begin(); field != it->end(); ++field) {
+        if (field.key() != "name") config.runner.options[field.key()] = *field;
+      }
+      if (auto workers = config.runner.options.find("max_workers"); workers != config.runner.options.end()) {
+        integer_at(*workers, source, "runner.max_workers", 1);
+      }
+    } else {
+      fail(source, "runner", "must be a runner name or an object like {\"name\": \"tbb\"}, got " + type_of(*it));
+    }
+    if (config.runner.name.find('/') != std::string::npos) {
+      config.runner.name = relative_to(base_dir, config.runner.name);
+    }
+  }
+  if (auto it = doc.find("tasks"); it != doc.end()) {
+    if (!it->is_object()) fail(source, "tasks", "must be an object of task name -> options, got " + type_of(*it));
+    for (auto task = it->begin(); task != it->end(); ++task) {
+      if (!task->is_object()) fail(source, "tasks." + task.key(), "must be an object of options");
+    }
+    config.task_overrides = *it;
+  }
+  if (auto it = doc.find("concurrency_limits"); it != doc.end()) {
+    if (!it->is_object()) fail(source, "concurrency_limits", "must be an object of tag -> slots, got " + type_of(*it));
+    for (auto limit = it->begin(); limit != it->end(); ++limit) {
+      config.concurrency_limits[limit.key()] = integer_at(*limit, source, "concurrency_limits." + limit.key(), 0);
+    }
+  }
+  if (auto it = doc.find("report"); it != doc.end()) config.report = relative_to(base_dir, string_at(*it, source, "report"));
+  if (auto it = doc.find("events"); it != doc.end()) config.events = relative_to(base_dir, string_at(*it, source, "events"));
+  if (auto it = doc.find("log"); it != doc.end()) {
+    if (!it->is_object()) fail(source, "log", "must be an object like {\"level\": \"info\"}, got " + type_of(*it));
+    reject_unknown(*it, {"level", "format"}, source, "log.");
+    if (auto level = it->find("level"); level != it->end()) config.log_level = string_at(*level, source, "log.level");
+    if (auto format = it->find("format"); format != it->end()) {
+      config.log_format = string_at(*format, source, "log.format");
+    }
+  }
+  if (auto it = doc.find("waiter"); it != doc.end()) {
+    if (!it->is_object()) fail(source, "waiter", "must be an object, got " + type_of(*it));
+    reject_unknown(*it, {"max_entries", "ttl_seconds"}, source, "waiter.");
+    if (auto max = it->find("max_entries"); max != it->end()) {
+      config.waiter.max_entries = static_cast<std::size_t>(integer_at(*max, source, "waiter.max_entries", 1));
+    }
+    if (auto ttl = it->find("ttl_seconds"); ttl != it->end()) {
+      if (!ttl->is_number() || !(ttl->get<double>() > 0) || !std::isfinite(ttl->get<double>())) {
+        fail(source, "waiter.ttl_seconds", "must be a number > 0, got " + ttl->dump());
+      }
+      config.waiter.ttl_seconds = ttl->get<double>();
+    }
+  }
+  if (auto it = doc.find("cache"); it != doc.end()) {
+    if (!it->is_object()) fail(source, "cache", "must be an object, got " + type_of(*it));
+    reject_unknown(*it, {"max_entries"}, source, "cache.");
+    if (auto max = it->find("max_entries"); max != it->end()) {
+      config.cache_max_entries = static_cast<std::size_t>(integer_at(*max, source, "cache.max_entries", 1));
+    }
+  }
+  return config;
+}
+
+}  // namespace rh::host

@@ -1,0 +1,55 @@
+// What to run and how: read from a JSON config file (docs/config.md), then overridden by
+// command-line flags. Every key is validated; errors name the file and the key.
+#pragma once
+
+#include "events/task_run_waiter.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace rh::host {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunnerConfig {
+  std::string name = "tbb";  // a runner name or a path to a runner plugin
+  nlohmann::json options = nlohmann::json::object();  // passed to the runner (without "name")
+};
+
+struct RunConfig {
+  std::string source = "command line";  // the config file, for error messages
+  std::vector<std::string> plugins;
+  std::optional<std::string> flow;
+  std::optional<std::string> task;
+  nlohmann::json params = nlohmann::json::object();
+  RunnerConfig runner;
+  nlohmann::json task_overrides = nlohmann::json::object();  // task name -> options
+  std::map<std::string, std::int64_t> concurrency_limits;
+  std::optional<std::string> report;
+  std::optional<std::string> events;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  WaiterOptions waiter;
+  std::size_t cache_max_entries = 10000;
+};
+
+// Reads and validates a config file. Relative plugin, report and events paths are taken
+// relative to the file's directory. Throws ConfigError ("<file>: <key>: <why>").
+RunConfig load_run_config(const std::string& path);
+
+// The same from an already parsed document (source names it in errors).
+RunConfig parse_run_config(const nlohmann::json& document, const std::string& source, const std::string& base_dir);
+
+// The keys a config file may have.
+const std::vector<std::string>& config_keys();
+
+}  // namespace rh::host

@@ -1,0 +1,212 @@
+// Executing attempts: Running/Retrying, on_running hooks, the per-attempt timeout, the
+// cache lookup, the call into the task library, and classifying its outcome.
+#include "engine/clock.hpp"
+#include "engine/engine.hpp"
+#include "engine/format.hpp"
+#include "engine/timer_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace rh::host {
+namespace {
+
+// Ends the attempt's active phase if it is still the current one. Returns false when the
+// timeout already abandoned it (the caller then discards whatever the task produced).
+bool close_attempt(Run& run, std::uint32_t generation) {
+  std::uint64_t timer_id = 0;
+  {
+    std::lock_guard<SpinLock> lock(run.lock());
+    AttemptState& attempt = run.attempt();
+    if (!attempt.active || attempt.generation.load(std::memory_order_relaxed) != generation) return false;
+    attempt.active = false;
+    attempt.wait_token = nullptr;
+    timer_id = attempt.timer_id;
+    attempt.timer_id = 0;
+  }
+  // A cancelled timer never runs, so its reference to the run is dropped here; a timer
+  // that is firing right now finds the attempt closed and drops its own reference.
+  if (timer_id != 0 && TimerService::instance().cancel(timer_id)) run.release();
+  return true;
+}
+
+}  // namespace
+
+void Engine::schedule_attempt(Run& run) {
+  try {
+    scheduler_.submit(&Engine::attempt_entry, &run);
+  } catch (const RunnerRefused& e) {
+    {
+      std::lock_guard<SpinLock> lock(run.lock());
+      run.set_error("rh::RunnerError", e.what());
+    }
+    finish(run, StateId::Crashed, e.what(), false);
+  }
+}
+
+void Engine::attempt_entry(void* arg) {
+  Run& run = *static_cast<Run*>(arg);
+  AttemptContext* const saved = current_attempt();
+  run.engine().run_attempts(run);
+  set_current_attempt(saved);
+}
+
+void Engine::run_attempts(Run& run) {
+  for (;;) {
+    if (interrupted()) {
+      if (!run.started()) {
+        cancel_never_started(run);
+      } else {
+        finish(run, StateId::Cancelled, "The host was interrupted before the retry started.");
+      }
+      return;
+    }
+    if (run_one_attempt(run) != AttemptEnd::Retry) return;
+  }
+}
+
+Engine::AttemptEnd Engine::run_one_attempt(Run& run) {
+  const TaskDef& task = run.task();
+  const TaskOptions& options = task.options;
+
+  run.lock().lock();
+  const StateId state = run.started() ? StateId::Retrying : StateId::Running;
+  run.count_attempt();
+  run.lock().unlock();
+  transition(run, state);
+  run_hooks(run, RH_HOOK_ON_RUNNING);
+
+  // The timeout covers the cache lookup and the call, not the hooks.
+  std::uint32_t generation;
+  {
+    std::lock_guard<SpinLock> lock(run.lock());
+    AttemptState& attempt = run.attempt();
+    generation = attempt.generation.fetch_add(1, std::memory_order_relaxed) + 1;
+    attempt.stop.store(0, std::memory_order_relaxed);
+    attempt.active = true;
+    attempt.wait_token = nullptr;
+    const std::int64_t deadline = options.timeout_seconds > 0 ? deadline_in(options.timeout_seconds) : RH_DEADLINE_NONE;
+    attempt.deadline.store(deadline, std::memory_order_release);
+    attempt.timer_id = 0;
+    if (options.timeout_seconds > 0) {
+      run.retain();  // held by the timer until it fires or is cancelled
+      attempt.timer_id = TimerService::instance().schedule(deadline, &Engine::on_attempt_timeout, &run);
+    }
+  }
+
+  std::string cache_key;
+  if (options.cache.by_inputs) {
+    cache_key = ResultCache::key(task.name, run.params());
+    if (auto hit = cache_.lookup(cache_key, monotonic_ns())) {
+      if (!close_attempt(run, generation)) return AttemptEnd::Handled;
+      {
+        std::lock_guard<SpinLock> lock(run.lock());
+        run.set_result(std::move(*hit));
+      }
+      finish(run, StateId::Cached, "Result read from the cache.");
+      return AttemptEnd::Finished;
+    }
+  }
+
+  AttemptContext ctx{&run, generation, {}, {}, {}, false};
+  const std::string& params = run.params();
+  const std::string& name = run.name();
+  const rh_task_call call{sizeof(rh_task_call),
+                          reinterpret_cast<rh_context*>(&ctx),
+                          run.id(),
+                          run.flow_run_id(),
+                          run.run_count(),
+                          rh_str{task.name.data(), task.name.size()},
+                          rh_str{name.data(), name.size()},
+                          rh_str{params.data(), params.size()}};
+  set_current_attempt(&ctx);
+  const std::int32_t code = task.fn(task.user_data, &call);
+  set_current_attempt(nullptr);
+
+  if (!close_attempt(run, generation)) {
+    log_for(run, RH_LOG_WARN,
+            std::string("an attempt returned after its timeout; its outcome is discarded") +
+                (ctx.has_error ? " (" + ctx.error_type + ": " + ctx.error_message + ")" : std::string()));
+    return AttemptEnd::Handled;
+  }
+
+  if (code == RH_TASK_COMPLETED && !ctx.has_error) {
+    if (!cache_key.empty()) {
+      const double expiration = options.cache.expiration_seconds;
+      cache_.store(cache_key, ctx.result, expiration > 0 ? deadline_in(expiration) : 0);
+    }
+    {
+      std::lock_guard<SpinLock> lock(run.lock());
+      run.set_result(std::move(ctx.result));
+    }
+    finish(run, StateId::Completed, {});
+    return AttemptEnd::Finished;
+  }
+
+  if (!ctx.has_error) {
+    ctx.error_type = "rh::ProtocolError";
+    ctx.error_message = code == RH_TASK_COMPLETED ? "the task reported both a result and an error"
+                                                  : "the task failed without reporting an error";
+  }
+  {
+    std::lock_guard<SpinLock> lock(run.lock());
+    run.set_error(ctx.error_type, ctx.error_message);
+  }
+  switch (code) {
+    case RH_TASK_FAILED:
+    case RH_TASK_COMPLETED:
+      return after_failure(run, FailureKind::Exception, true) ? AttemptEnd::Retry : AttemptEnd::Handled;
+    case RH_TASK_TIMED_OUT:
+      return after_failure(run, FailureKind::UserTimeout, true) ? AttemptEnd::Retry : AttemptEnd::Handled;
+    case RH_TASK_CANCELLED:
+      finish(run, StateId::Cancelled, "The task run was cancelled: " + ctx.error_message);
+      return AttemptEnd::Finished;
+    case RH_TASK_CRASHED:
+      finish(run, StateId::Crashed,
+             "Execution was interrupted by an unexpected exception: " + ctx.error_type + ": " + ctx.error_message);
+      return AttemptEnd::Finished;
+    default:
+      finish(run, StateId::Crashed, "The task returned an unknown status " + std::to_string(code) + ".");
+      return AttemptEnd::Finished;
+  }
+}
+
+void Engine::on_attempt_timeout(void* arg) {
+  Run& run = *static_cast<Run*>(arg);
+  run.engine().attempt_timed_out(run);
+  run.release();
+}
+
+void Engine::attempt_timed_out(Run& run) {
+  {
+    std::lock_guard<SpinLock> lock(run.lock());
+    AttemptState& attempt = run.attempt();
+    // A timer whose cancellation lost the race finds its attempt closed (or a later attempt
+    // with a later deadline) and does nothing.
+    if (!attempt.active || monotonic_ns() < attempt.deadline.load(std::memory_order_acquire)) return;
+    attempt.active = false;
+    attempt.timer_id = 0;
+    attempt.stop.store(static_cast<std::uint8_t>(StopReason::TimedOut), std::memory_order_release);
+    if (attempt.wait_token != nullptr) scheduler_.set(attempt.wait_token);
+    attempt.wait_token = nullptr;
+    run.set_error("rh::TimeoutError",
+                  "Task run exceeded timeout of " + format_seconds(run.task().options.timeout_seconds) + " second(s)");
+  }
+  after_failure(run, FailureKind::EngineTimeout, false);
+}
+
+void Engine::on_retry_due(void* arg) {
+  Run& run = *static_cast<Run*>(arg);
+  {
+    std::lock_guard<SpinLock> lock(run.lock());
+    run.attempt().timer_id = 0;
+  }
+  Engine& engine = run.engine();
+  if (engine.interrupted()) {
+    engine.finish(run, StateId::Cancelled, "The host was interrupted before the retry started.", false);
+  } else {
+    engine.acquire_slots(run);
+  }
+  run.release();
+}
+
+}  // namespace rh::host

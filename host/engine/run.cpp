@@ -1,0 +1,86 @@
+#include "engine/run.hpp"
+
+#include "engine/clock.hpp"
+#include "engine/run_scope.hpp"
+#include "engine/scheduler.hpp"
+#include "engine/task_registry.hpp"
+
+#include <algorithm>
+
+namespace rh::host {
+
+void retain(Run* run) noexcept { run->retain(); }
+void release(Run* run) noexcept { run->release(); }
+
+Run::Run(Engine& engine, const TaskDef& task, RunScope* scope, std::uint64_t id, std::uint64_t parent_id,
+         std::string name, std::string params)
+    : engine_(engine),
+      task_(task),
+      scope_(scope),
+      id_(id),
+      parent_id_(parent_id),
+      name_(std::move(name)),
+      params_(std::move(params)) {
+  // Pending, Running and a terminal state: most runs never grow the history further.
+  history_.reserve(3);
+}
+
+void Run::release() noexcept {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+std::uint64_t Run::flow_run_id() const noexcept { return scope_ == nullptr ? 0 : scope_->flow_run_id(); }
+
+bool Run::is_flow() const noexcept { return task_.is_flow; }
+
+const StateEntry& Run::record(StateId id, std::string message, std::int64_t scheduled_us) {
+  std::int64_t now = wall_us();
+  if (!history_.empty() && now <= history_.back().time_us) now = history_.back().time_us + 1;
+  std::uint32_t detail = 0;
+  if (!message.empty() || scheduled_us != 0) {
+    details_.push_back(StateDetail{std::move(message), scheduled_us});
+    detail = static_cast<std::uint32_t>(details_.size());
+  }
+  history_.push_back(StateEntry{now, detail, id});
+  return history_.back();
+}
+
+std::int64_t Run::start_time_us() const noexcept {
+  for (const StateEntry& e : history_) {
+    if (is_running(e.id)) return e.time_us;
+  }
+  return 0;
+}
+
+std::int64_t Run::end_time_us() const noexcept {
+  return is_terminal(history_.back().id) ? history_.back().time_us : 0;
+}
+
+std::int64_t Run::total_run_time_us() const noexcept {
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i + 1 < history_.size(); ++i) {
+    if (is_running(history_[i].id)) total += history_[i + 1].time_us - history_[i].time_us;
+  }
+  return total;
+}
+
+void Run::remove_waiter(rh_event* token) {
+  auto it = std::find(waiters_.begin(), waiters_.end(), token);
+  if (it != waiters_.end()) waiters_.erase(it);
+}
+
+bool Run::add_done_callback(DoneFn fn, void* arg) {
+  if (done()) return false;
+  callbacks_.emplace_back(fn, arg);
+  return true;
+}
+
+std::vector<std::pair<DoneFn, void*>> Run::mark_done(Scheduler& scheduler) {
+  done_.store(true, std::memory_order_release);
+  for (rh_event* token : waiters_) scheduler.set(token);
+  waiters_.clear();
+  waiters_.shrink_to_fit();
+  return std::move(callbacks_);
+}
+
+}  // namespace rh::host

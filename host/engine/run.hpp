@@ -1,0 +1,172 @@
+// One task (or flow) run: identity, parameters, the ordered state history with strictly
+// increasing timestamps, the outcome, and who waits for it. The engine drives it; readers
+// take a consistent snapshot under its lock.
+#pragma once
+
+#include "engine/run_ref.hpp"
+#include "engine/spin_lock.hpp"
+#include "engine/state.hpp"
+
+#include <runner_host/abi.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace rh::host {
+
+class Engine;
+class RunScope;
+class Scheduler;
+struct TaskDef;
+
+struct StateEntry {
+  std::int64_t time_us;   // wall clock; strictly increasing within a run
+  std::uint32_t detail;   // 0: none, else 1 + index into the run's details
+  StateId id;
+};
+
+struct StateDetail {
+  std::string message;
+  std::int64_t scheduled_us = 0;  // AwaitingRetry: when the next attempt is due (wall clock)
+};
+
+struct RunError {
+  std::string type;
+  std::string message;
+};
+
+// An upstream run this run waits for before it starts.
+struct Upstream {
+  RunRef run;
+  bool allow_failure = false;
+};
+
+using DoneFn = void (*)(void* arg, Run* run);
+
+// Why the executing attempt should stop (AttemptState::stop).
+enum class StopReason : std::uint8_t { None = 0, Cancelled = 1, TimedOut = 2 };
+
+struct AttemptState {
+  std::atomic<std::uint32_t> generation{0};  // bumps at each attempt start and on abandonment
+  std::atomic<std::uint8_t> stop{0};         // StopReason of the current generation
+  bool active = false;                       // user code of `generation` is executing
+  std::atomic<std::int64_t> deadline{INT64_MAX};  // monotonic ns
+  std::uint64_t timer_id = 0;                // timeout timer, or retry-delay timer while AwaitingRetry
+  rh_event* wait_token = nullptr;            // what the attempt is blocked on, to wake it on stop
+};
+
+class Run {
+ public:
+  Run(Engine& engine, const TaskDef& task, RunScope* scope, std::uint64_t id, std::uint64_t parent_id,
+      std::string name, std::string params);
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
+
+  // --- identity (immutable) ---
+  Engine& engine() const noexcept { return engine_; }
+  const TaskDef& task() const noexcept { return task_; }
+  RunScope* scope() const noexcept { return scope_; }
+  std::uint64_t id() const noexcept { return id_; }
+  std::uint64_t parent_id() const noexcept { return parent_id_; }
+  std::uint64_t flow_run_id() const noexcept;
+  bool is_flow() const noexcept;
+
+  // --- reference count ---
+  void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept;
+
+  // --- fast, lock-free queries ---
+  bool done() const noexcept { return done_.load(std::memory_order_acquire); }
+
+  // Everything below is guarded by lock() unless the engine owns the run's current phase.
+  SpinLock& lock() const noexcept { return lock_; }
+
+  const std::string& name() const noexcept { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  const std::string& params() const noexcept { return params_; }
+  void set_params(std::string params) { params_ = std::move(params); }
+
+  // Appends a state with a timestamp after the previous one. Returns the new entry.
+  const StateEntry& record(StateId id, std::string message = {}, std::int64_t scheduled_us = 0);
+  const std::vector<StateEntry>& history() const noexcept { return history_; }
+  StateId state() const noexcept { return history_.back().id; }
+  const StateEntry& current() const noexcept { return history_.back(); }
+  const StateEntry* previous() const noexcept {
+    return history_.size() > 1 ? &history_[history_.size() - 2] : nullptr;
+  }
+  const StateDetail* detail(const StateEntry& entry) const noexcept {
+    return entry.detail == 0 ? nullptr : &details_[entry.detail - 1];
+  }
+  std::string_view message(const StateEntry& entry) const noexcept {
+    const StateDetail* d = detail(entry);
+    return d == nullptr ? std::string_view{} : std::string_view{d->message};
+  }
+
+  std::uint32_t run_count() const noexcept { return run_count_; }
+  void count_attempt() noexcept { ++run_count_; }
+
+  const std::string& result() const noexcept { return result_; }
+  void set_result(std::string result) { result_ = std::move(result); }
+  const RunError* error() const noexcept { return error_.get(); }
+  void set_error(std::string type, std::string message) {
+    error_ = std::make_unique<RunError>(RunError{std::move(type), std::move(message)});
+  }
+
+  // Derived accounting (0 when absent): first Running, terminal, time spent RUNNING-type.
+  std::int64_t start_time_us() const noexcept;
+  std::int64_t end_time_us() const noexcept;
+  std::int64_t total_run_time_us() const noexcept;
+  bool started() const noexcept { return run_count_ > 0; }
+
+  AttemptState& attempt() noexcept { return attempt_; }
+  const AttemptState& attempt() const noexcept { return attempt_; }
+
+  std::vector<Upstream>& upstreams() noexcept { return upstreams_; }
+  const std::vector<Upstream>& upstreams() const noexcept { return upstreams_; }
+  std::atomic<std::uint32_t>& pending_upstreams() noexcept { return pending_upstreams_; }
+  bool params_have_futures() const noexcept { return params_have_futures_; }
+  void set_params_have_futures(bool value) noexcept { params_have_futures_ = value; }
+  bool holds_slots() const noexcept { return holds_slots_; }
+  void set_holds_slots(bool value) noexcept { holds_slots_ = value; }
+
+  // Waiters: tokens set when the run becomes done. Caller holds lock().
+  void add_waiter(rh_event* token) { waiters_.push_back(token); }
+  void remove_waiter(rh_event* token);
+  // Done callbacks; returns false (and does not keep fn) when the run is already done.
+  bool add_done_callback(DoneFn fn, void* arg);
+
+  // Marks the run done and sets every waiter's token (under the lock, so a waiter that
+  // gave up cannot free its token in between). Returns the done callbacks, which the
+  // caller runs outside the lock.
+  std::vector<std::pair<DoneFn, void*>> mark_done(Scheduler& scheduler);
+
+ private:
+  Engine& engine_;
+  const TaskDef& task_;
+  RunScope* const scope_;
+  const std::uint64_t id_;
+  const std::uint64_t parent_id_;
+  std::atomic<std::uint32_t> refs_{0};
+  std::atomic<bool> done_{false};
+  mutable SpinLock lock_;
+  bool params_have_futures_ = false;
+  bool holds_slots_ = false;
+  std::uint32_t run_count_ = 0;
+  std::string name_;
+  std::string params_;
+  std::string result_;
+  std::unique_ptr<RunError> error_;
+  std::vector<StateEntry> history_;
+  std::vector<StateDetail> details_;
+  std::vector<Upstream> upstreams_;
+  std::atomic<std::uint32_t> pending_upstreams_{0};
+  std::vector<rh_event*> waiters_;
+  std::vector<std::pair<DoneFn, void*>> callbacks_;
+  AttemptState attempt_;
+};
+
+}  // namespace rh::host

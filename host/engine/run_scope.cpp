@@ -1,0 +1,76 @@
+#include "engine/run_scope.hpp"
+
+#include "engine/engine.hpp"
+
+#include <algorithm>
+
+namespace rh::host {
+namespace {
+
+std::atomic<std::uint64_t> g_next_run_id{1};
+
+}  // namespace
+
+RunScope::~RunScope() = default;
+
+RunRef RunScope::create_run(const TaskDef& task, std::uint64_t parent_id, std::string name, std::string params,
+                            bool is_flow_run) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::uint64_t id = g_next_run_id.fetch_add(1, std::memory_order_relaxed);
+  RunRef run(new Run(engine_, task, this, id, parent_id, std::move(name), std::move(params)));
+  outstanding_.fetch_add(1, std::memory_order_relaxed);
+  if (is_flow_run) {
+    flow_run_ = run;
+    flow_run_id_ = id;
+  } else {
+    runs_.push_back(run);
+  }
+  return run;
+}
+
+std::vector<RunRef> RunScope::runs() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return runs_;
+}
+
+std::size_t RunScope::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return runs_.size();
+}
+
+Run* RunScope::find(std::uint64_t id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = std::lower_bound(runs_.begin(), runs_.end(), id,
+                             [](const RunRef& run, std::uint64_t value) { return run->id() < value; });
+  return it != runs_.end() && (*it)->id() == id ? it->get() : nullptr;
+}
+
+void RunScope::run_finished() {
+  if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (rh_event* token : idle_waiters_) engine_.scheduler().set(token);
+  idle_waiters_.clear();
+}
+
+void RunScope::wait_idle() {
+  Scheduler& scheduler = engine_.scheduler();
+  while (outstanding() != 0) {
+    rh_event* token = scheduler.make_token();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (outstanding() == 0) {
+        scheduler.destroy(token);
+        return;
+      }
+      idle_waiters_.push_back(token);
+    }
+    scheduler.wait(token, RH_DEADLINE_NONE);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      idle_waiters_.erase(std::remove(idle_waiters_.begin(), idle_waiters_.end(), token), idle_waiters_.end());
+    }
+    scheduler.destroy(token);
+  }
+}
+
+}  // namespace rh::host

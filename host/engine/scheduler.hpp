@@ -1,0 +1,53 @@
+// The engine's handle on the active runner plugin: submits work and builds waits on the
+// runner's set-once events. Every wait goes through here so the engine can keep track of
+// which attempt is executing on the current thread across fiber and task switches.
+#pragma once
+
+#include <runner_host/abi.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace rh::host {
+
+struct AttemptContext;
+
+// The attempt whose code runs on this thread right now (nullptr outside task code).
+AttemptContext* current_attempt() noexcept;
+void set_current_attempt(AttemptContext* attempt) noexcept;
+
+class RunnerRefused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Scheduler {
+ public:
+  Scheduler(const rh_runner_api* api, rh_runner* runner, std::string name)
+      : api_(api), runner_(runner), name_(std::move(name)) {}
+
+  const std::string& runner_name() const { return name_; }
+  std::uint32_t concurrency() const { return api_->concurrency(runner_); }
+
+  // Hands fn(arg) to the runner. Throws RunnerRefused with the runner's message.
+  void submit(rh_work_fn fn, void* arg);
+
+  // One-shot wake tokens: a waiter creates one, registers it where the waited-for thing
+  // will set it, waits, then destroys it.
+  rh_event* make_token() { return api_->event_create(runner_); }
+  void set(rh_event* token) { api_->event_set(runner_, token); }
+  bool is_set(rh_event* token) { return api_->event_is_set(runner_, token); }
+  void destroy(rh_event* token) { api_->event_destroy(runner_, token); }
+  // true once set, false at the deadline. Restores current_attempt() afterwards: the
+  // caller may resume on another thread, and this thread may have run other attempts.
+  bool wait(rh_event* token, std::int64_t deadline, std::uint32_t flags = 0);
+  void yield();
+
+ private:
+  const rh_runner_api* api_;
+  rh_runner* runner_;
+  std::string name_;
+};
+
+}  // namespace rh::host

@@ -1,0 +1,48 @@
+// A task's engine options (retries, delays, timeout, tags, run name, cache), parsed and
+// validated from the JSON the SDK compiles into the library, merged with config overrides.
+#pragma once
+
+#include "engine/name_template.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace rh::host {
+
+// A bad option; the message names the task and the option.
+class OptionError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CacheOptions {
+  bool by_inputs = false;
+  double expiration_seconds = 0;  // 0: until evicted
+};
+
+struct TaskOptions {
+  int retries = 0;
+  std::vector<double> retry_delays;  // delay before retry i is retry_delays[min(i, size-1)]
+  double retry_jitter_factor = 0;
+  double timeout_seconds = 0;  // 0: no timeout
+  std::vector<std::string> tags;
+  NameTemplate run_name;  // empty: "<task>-<3 hex digits>"
+  CacheOptions cache;
+
+  // Seconds before retry `index` (0-based), before jitter.
+  double delay_before_retry(std::size_t index) const;
+};
+
+inline constexpr std::size_t kMaxRetryDelays = 50;
+
+// Parses `options` (a JSON object) for task `task_name`. Throws OptionError.
+TaskOptions parse_task_options(const nlohmann::json& options, const std::string& task_name);
+
+// The option keys parse_task_options accepts.
+const std::vector<std::string>& known_task_option_keys();
+
+}  // namespace rh::host

@@ -1,0 +1,53 @@
+// One thread that runs short callbacks at monotonic deadlines: retry delays, attempt
+// timeouts and runner wake-ups. Callbacks must not block; they hand real work to a runner.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+namespace rh::host {
+
+class TimerService {
+ public:
+  using Callback = void (*)(void* arg);
+
+  // The process-wide service (started on first use, stopped at exit).
+  static TimerService& instance();
+
+  TimerService() = default;
+  ~TimerService();
+  TimerService(const TimerService&) = delete;
+  TimerService& operator=(const TimerService&) = delete;
+
+  // Runs fn(arg) on the timer thread at or after `deadline` (monotonic ns). Returns an id > 0.
+  std::uint64_t schedule(std::int64_t deadline, Callback fn, void* arg);
+  // Removes a timer; false when it already fired or is firing (or the id is unknown).
+  bool cancel(std::uint64_t id);
+  // Timers not yet fired.
+  std::size_t pending() const;
+
+ private:
+  struct Entry {
+    Callback fn;
+    void* arg;
+    std::uint64_t id;
+  };
+  using Queue = std::multimap<std::int64_t, Entry>;
+
+  void loop();
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  Queue queue_;
+  std::unordered_map<std::uint64_t, Queue::iterator> by_id_;
+  std::uint64_t next_id_ = 1;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace rh::host

@@ -1,0 +1,47 @@
+// In-process publish/subscribe for run events. Publishing costs one relaxed load when
+// nobody listens, so the engine can publish every transition unconditionally.
+#pragma once
+
+#include "events/task_run_event.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <shared_mutex>
+#include <vector>
+
+namespace rh::host {
+
+class EventBus {
+ public:
+  using Handler = std::function<void(const TaskRunEvent&)>;
+
+  // The process-wide bus: the CLI's engine publishes here and the TaskRunWaiter singleton
+  // listens here.
+  static EventBus& global();
+
+  // Handlers run synchronously in the publishing thread (a runner worker or the timer
+  // thread): they must be quick, must not block and must not (un)subscribe. A throwing
+  // handler is logged.
+  std::uint64_t subscribe(Handler handler);
+  // After this returns the handler is not running and will not be called again.
+  void unsubscribe(std::uint64_t id);
+
+  bool has_subscribers() const noexcept { return subscriber_count_.load(std::memory_order_relaxed) != 0; }
+  std::uint64_t next_event_id() noexcept { return next_event_id_.fetch_add(1, std::memory_order_relaxed); }
+
+  void publish(const TaskRunEvent& event);
+
+ private:
+  struct Subscriber {
+    std::uint64_t id;
+    Handler handler;
+  };
+  mutable std::shared_mutex mutex_;
+  std::vector<Subscriber> subscribers_;
+  std::atomic<std::size_t> subscriber_count_{0};
+  std::uint64_t next_subscriber_id_ = 1;
+  std::atomic<std::uint64_t> next_event_id_{1};
+};
+
+}  // namespace rh::host

@@ -1,0 +1,184 @@
+#include "events/task_run_waiter.hpp"
+
+#include "engine/blocking.hpp"
+#include "engine/clock.hpp"
+#include "engine/engine.hpp"
+#include "engine/thread_events.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace rh::host {
+namespace {
+
+std::mutex g_instance_mutex;
+WaiterOptions g_instance_options;
+
+// Function-local and created after the global bus, so it is destroyed before the bus.
+std::shared_ptr<TaskRunWaiter>& instance_slot() {
+  static EventBus& bus = EventBus::global();
+  static std::shared_ptr<TaskRunWaiter> instance;
+  (void)bus;
+  return instance;
+}
+
+std::int64_t ttl_ns(double seconds) { return static_cast<std::int64_t>(seconds * 1e9); }
+
+}  // namespace
+
+TaskRunWaiter::TaskRunWaiter(EventBus& bus, WaiterOptions options)
+    : bus_(bus), options_(options.max_entries == 0 ? WaiterOptions{10000, options.ttl_seconds} : options) {
+  subscription_ = bus_.subscribe([this](const TaskRunEvent& event) { on_event(event); });
+}
+
+TaskRunWaiter::~TaskRunWaiter() { stop(); }
+
+std::shared_ptr<TaskRunWaiter> TaskRunWaiter::instance() {
+  std::lock_guard<std::mutex> lock(g_instance_mutex);
+  std::shared_ptr<TaskRunWaiter>& slot = instance_slot();
+  if (!slot || slot->stopped()) slot = std::make_shared<TaskRunWaiter>(EventBus::global(), g_instance_options);
+  return slot;
+}
+
+void TaskRunWaiter::set_instance_options(WaiterOptions options) {
+  std::lock_guard<std::mutex> lock(g_instance_mutex);
+  g_instance_options = options;
+}
+
+void TaskRunWaiter::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& [id, list] : waiters_) list.set_all();
+    waiters_.clear();
+  }
+  bus_.unsubscribe(subscription_);
+}
+
+bool TaskRunWaiter::stopped() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopped_;
+}
+
+void TaskRunWaiter::evict_locked(std::int64_t now_ns) {
+  while (!order_.empty() && (order_.front().expires_ns <= now_ns || order_.size() > options_.max_entries)) {
+    cache_.erase(order_.front().state.run_id);
+    order_.pop_front();
+  }
+}
+
+const FinalState* TaskRunWaiter::find_locked(std::uint64_t run_id, std::int64_t now_ns) {
+  evict_locked(now_ns);
+  auto it = cache_.find(run_id);
+  return it == cache_.end() ? nullptr : &it->second->state;
+}
+
+void TaskRunWaiter::on_event(const TaskRunEvent& event) {
+  if (!is_terminal(event.state) || event.is_flow_run) return;
+  FinalState state;
+  state.run_id = event.run_id;
+  state.flow_run_id = event.flow_run_id;
+  state.task_name.assign(event.task_name);
+  state.run_name.assign(event.run_name);
+  state.state = event.state;
+  state.message.assign(event.message);
+  state.run_count = event.run_count;
+  state.time_us = event.time_us;
+
+  std::vector<Callback> callbacks;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopped_) return;
+    const std::int64_t now = monotonic_ns();
+    if (auto old = cache_.find(state.run_id); old != cache_.end()) {
+      order_.erase(old->second);
+      cache_.erase(old);
+    }
+    order_.push_back(Entry{state, now + ttl_ns(options_.ttl_seconds)});
+    cache_[state.run_id] = std::prev(order_.end());
+    evict_locked(now);
+    if (auto w = waiters_.find(state.run_id); w != waiters_.end()) {
+      w->second.set_all();
+      waiters_.erase(w);
+    }
+    if (auto c = callbacks_.find(state.run_id); c != callbacks_.end()) {
+      callbacks = std::move(c->second);
+      callbacks_.erase(c);
+    }
+  }
+  for (Callback& fn : callbacks) {
+    try {
+      fn(state.run_id);
+    } catch (const std::exception& e) {
+      spdlog::error("TaskRunWaiter: done callback for run {} raised: {}", state.run_id, e.what());
+    } catch (...) {
+      spdlog::error("TaskRunWaiter: done callback for run {} raised a non-standard exception", state.run_id);
+    }
+  }
+}
+
+std::int32_t TaskRunWaiter::wait_for_task_run(std::uint64_t run_id, std::int64_t deadline, FinalState* out,
+                                              std::string* error) {
+  if (AttemptContext* ctx = current_attempt(); ctx != nullptr && ctx->run->id() == run_id) {
+    if (error != nullptr) *error = "task run " + std::to_string(run_id) + " waits for itself; refusing to deadlock";
+    return RH_ERROR;
+  }
+  Scheduler& scheduler = current_scheduler();
+  for (;;) {
+    rh_event* token = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (const FinalState* found = find_locked(run_id, monotonic_ns())) {
+        if (out != nullptr) *out = *found;
+        return RH_OK;
+      }
+      if (stopped_) return RH_CANCELLED;
+      if (deadline != RH_DEADLINE_NONE && monotonic_ns() >= deadline) return RH_TIMEOUT;
+      // Registered under the same lock on_event takes: a run ending between the cache check
+      // above and the wait below still sets this token.
+      token = scheduler.make_token();
+      waiters_[run_id].add(scheduler, token);
+    }
+    const std::int32_t status = block_on(scheduler, token, deadline);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (auto w = waiters_.find(run_id); w != waiters_.end()) {
+        w->second.remove(token);
+        if (w->second.empty()) waiters_.erase(w);
+      }
+    }
+    scheduler.destroy(token);
+    if (status == RH_CANCELLED || status == RH_TIMED_OUT_ATTEMPT) return status;
+    // Loop: found in the cache -> RH_OK; deadline passed -> RH_TIMEOUT; stopped -> RH_CANCELLED.
+  }
+}
+
+void TaskRunWaiter::add_done_callback(std::uint64_t run_id, Callback fn) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (find_locked(run_id, monotonic_ns()) == nullptr) {
+      callbacks_[run_id].push_back(std::move(fn));
+      return;
+    }
+  }
+  try {
+    fn(run_id);
+  } catch (const std::exception& e) {
+    spdlog::error("TaskRunWaiter: done callback for run {} raised: {}", run_id, e.what());
+  } catch (...) {
+    spdlog::error("TaskRunWaiter: done callback for run {} raised a non-standard exception", run_id);
+  }
+}
+
+std::optional<FinalState> TaskRunWaiter::lookup(std::uint64_t run_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const FinalState* found = find_locked(run_id, monotonic_ns());
+  return found == nullptr ? std::nullopt : std::optional<FinalState>(*found);
+}
+
+std::size_t TaskRunWaiter::cached() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return cache_.size();
+}
+
+}  // namespace rh::host
