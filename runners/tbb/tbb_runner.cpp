@@ -1,0 +1,213 @@
+// The oneTBB runner: work items run as tasks in a task_arena of max_workers threads.
+// A task that waits (on a future, an event, a sleep) is suspended with oneTBB's resumable
+// tasks, so its worker goes on with other work and the pool cannot deadlock on nested
+// waits; the wake-up (an event set, or the host timer at the deadline) resumes it.
+// Threads outside the arena (the host's main thread) block on a condition variable.
+#include <runner_host/runner.hpp>
+
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task.h>
+#include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#if !__TBB_RESUMABLE_TASKS
+#error "the tbb runner needs oneTBB resumable tasks (tbb::task::suspend)"
+#endif
+
+namespace {
+
+using rh::runner_services::cancel_timer;
+using rh::runner_services::schedule_timer;
+
+enum WaiterState : int { kWaiting = 0, kSet = 1, kTimedOut = 2 };
+
+struct TbbEvent;
+
+// A suspended task waiting on an event. Shared by the task, the event and the timer, so
+// whichever of them finishes last frees it.
+struct Waiter {
+  tbb::task::suspend_point tag{};
+  std::atomic<int> state{kWaiting};
+  std::atomic<int> refs{1};
+  std::uint64_t timer_id = 0;
+  TbbEvent* event = nullptr;
+
+  void release() {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+struct TbbEvent {
+  std::mutex mutex;
+  std::condition_variable cv;  // threads outside the arena
+  bool set = false;
+  std::vector<Waiter*> waiters;  // suspended tasks
+};
+
+bool in_arena() { return tbb::this_task_arena::current_thread_index() != tbb::task_arena::not_initialized; }
+
+void on_wait_timeout(void* arg) {
+  auto* waiter = static_cast<Waiter*>(arg);
+  int expected = kWaiting;
+  if (waiter->state.compare_exchange_strong(expected, kTimedOut, std::memory_order_acq_rel)) {
+    {
+      std::lock_guard<std::mutex> lock(waiter->event->mutex);
+      auto& list = waiter->event->waiters;
+      list.erase(std::remove(list.begin(), list.end(), waiter), list.end());
+    }
+    tbb::task::resume(waiter->tag);
+  }
+  waiter->release();  // the timer's reference
+}
+
+class TbbRunner final : public rh::Runner {
+ public:
+  explicit TbbRunner(rh::json options) {
+    rh::RunnerOptions parsed(std::move(options));
+    workers_ = parsed.positive_int("max_workers", rh::hardware_threads());
+    parsed.reject_unknown();
+  }
+
+  ~TbbRunner() override { shutdown(); }
+
+  void start() override {
+    if (started_.exchange(true)) throw std::logic_error("the tbb runner is already started");
+    // TBB caps its worker pool at the hardware concurrency by default; ask for enough
+    // threads for max_workers workers plus the host thread that joins at shutdown.
+    control_ = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                     static_cast<std::size_t>(workers_) + 1);
+    arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(workers_) + 1, 1);
+    arena_->initialize();
+  }
+
+  void submit(rh_work_fn fn, void* arg) override {
+    if (!started_.load(std::memory_order_acquire)) throw std::logic_error("the tbb runner is not started");
+    if (stopped_.load(std::memory_order_acquire)) throw std::logic_error("the tbb runner is shut down");
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    auto task = [this, fn, arg] {
+      fn(arg);
+      finished_one();
+    };
+    if (in_arena()) {
+      group_->run(task);  // a worker spawns into its own deque: cheap, and stolen by idle workers
+    } else {
+      arena_->enqueue(task);  // never blocks a foreign thread (unlike task_arena::execute)
+    }
+  }
+
+  void shutdown() override {
+    if (!started_.load() || stopped_.exchange(true)) return;
+    {
+      std::unique_lock<std::mutex> lock(idle_mutex_);
+      shutting_down_.store(true);
+      idle_cv_.wait(lock, [this] { return in_flight_.load() == 0; });
+    }
+    arena_->execute([this] { group_->wait(); });
+  }
+
+  std::uint32_t concurrency() const override { return workers_; }
+
+  rh_event* event_create() override { return reinterpret_cast<rh_event*>(new TbbEvent); }
+
+  void event_set(rh_event* e) override {
+    TbbEvent* event = as_event(e);
+    std::vector<Waiter*> waiters;
+    {
+      std::lock_guard<std::mutex> lock(event->mutex);
+      event->set = true;
+      waiters.swap(event->waiters);
+      event->cv.notify_all();
+    }
+    for (Waiter* waiter : waiters) {
+      int expected = kWaiting;
+      if (!waiter->state.compare_exchange_strong(expected, kSet, std::memory_order_acq_rel)) continue;
+      if (waiter->timer_id != 0 && cancel_timer(waiter->timer_id)) waiter->release();  // timer never runs
+      tbb::task::resume(waiter->tag);
+    }
+  }
+
+  bool event_is_set(rh_event* e) override {
+    TbbEvent* event = as_event(e);
+    std::lock_guard<std::mutex> lock(event->mutex);
+    return event->set;
+  }
+
+  bool event_wait(rh_event* e, rh_time_ns deadline, std::uint32_t) override {
+    TbbEvent* event = as_event(e);
+    if (!in_arena()) return wait_blocking(event, deadline);
+    {
+      std::lock_guard<std::mutex> lock(event->mutex);
+      if (event->set) return true;
+    }
+    auto* waiter = new Waiter;
+    waiter->event = event;
+    tbb::task::suspend([&](tbb::task::suspend_point tag) {
+      std::unique_lock<std::mutex> lock(event->mutex);
+      waiter->tag = tag;
+      if (event->set) {
+        waiter->state.store(kSet);
+        lock.unlock();
+        tbb::task::resume(tag);
+        return;
+      }
+      event->waiters.push_back(waiter);
+      if (deadline != RH_DEADLINE_NONE) {
+        waiter->refs.fetch_add(1, std::memory_order_relaxed);  // the timer's reference
+        waiter->timer_id = schedule_timer(deadline, &on_wait_timeout, waiter);
+      }
+    });
+    const bool set = waiter->state.load(std::memory_order_acquire) == kSet;
+    waiter->release();
+    return set;
+  }
+
+  void event_destroy(rh_event* e) override { delete as_event(e); }
+
+  void yield() override { std::this_thread::yield(); }
+
+ private:
+  static TbbEvent* as_event(rh_event* e) { return reinterpret_cast<TbbEvent*>(e); }
+
+  static bool wait_blocking(TbbEvent* event, rh_time_ns deadline) {
+    std::unique_lock<std::mutex> lock(event->mutex);
+    if (deadline == RH_DEADLINE_NONE) {
+      event->cv.wait(lock, [&] { return event->set; });
+      return true;
+    }
+    const auto until = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline));
+    return event->cv.wait_until(lock, until, [&] { return event->set; });
+  }
+
+  void finished_one() {
+    if (in_flight_.fetch_sub(1) == 1 && shutting_down_.load()) {
+      std::lock_guard<std::mutex> lock(idle_mutex_);
+      idle_cv_.notify_all();
+    }
+  }
+
+  std::uint32_t workers_ = 1;
+  std::unique_ptr<tbb::global_control> control_;
+  std::unique_ptr<tbb::task_arena> arena_;
+  // Behind a pointer: task_group's destructor may throw, which a runner's may not.
+  std::unique_ptr<tbb::task_group> group_ = std::make_unique<tbb::task_group>();
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<std::int64_t> in_flight_{0};
+  std::mutex idle_mutex_;
+  std::condition_variable idle_cv_;
+};
+
+}  // namespace
+
+RH_RUNNER_PLUGIN("tbb", "1.0.0", TbbRunner)
