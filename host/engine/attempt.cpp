@@ -45,9 +45,8 @@ void Engine::schedule_attempt(Run& run) {
 
 void Engine::attempt_entry(void* arg) {
   Run& run = *static_cast<Run*>(arg);
-  AttemptContext* const saved = current_attempt();
+  const AttemptScope scope;
   run.engine().run_attempts(run);
-  set_current_attempt(saved);
 }
 
 void Engine::run_attempts(Run& run) {

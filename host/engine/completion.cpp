@@ -96,12 +96,12 @@ void Engine::finish(Run& run, StateId final_state, std::string message, bool on_
 void Engine::finish_entry(void* arg) {
   Run& run = *static_cast<Run*>(arg);
   Engine& engine = run.engine();
-  AttemptContext* const saved = current_attempt();
-  set_current_attempt(nullptr);
-  engine.run_hooks(run, static_cast<std::uint32_t>(hook_kind_for(run.state())));
-  engine.release_slots(run);
-  engine.complete(run);
-  set_current_attempt(saved);
+  {
+    const AttemptScope scope;
+    engine.run_hooks(run, static_cast<std::uint32_t>(hook_kind_for(run.state())));
+    engine.release_slots(run);
+    engine.complete(run);
+  }
   run.release();
 }
 

@@ -13,6 +13,8 @@
 
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 
 namespace rh::host {
 namespace {
@@ -181,21 +183,53 @@ uint64_t api_timer_schedule(rh_time_ns deadline, rh_timer_callback callback, voi
 }
 bool api_timer_cancel(uint64_t timer_id) { return TimerService::instance().cancel(timer_id); }
 
-// --- TaskRunWaiter; a handle owns one shared reference
+// --- TaskRunWaiter. A handle is the waiter's address, so the same waiter always has the
+// same handle; the registry keeps the waiter alive while any handle to it is out.
 
-using WaiterHandle = std::shared_ptr<TaskRunWaiter>;
-TaskRunWaiter& waiter_of(rh_waiter* w) { return **reinterpret_cast<WaiterHandle*>(w); }
+class WaiterHandles {
+ public:
+  rh_waiter* acquire(std::shared_ptr<TaskRunWaiter> waiter) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry& entry = entries_[waiter.get()];
+    if (!entry.waiter) entry.waiter = std::move(waiter);
+    ++entry.handles;
+    return reinterpret_cast<rh_waiter*>(entry.waiter.get());
+  }
+  void release(rh_waiter* handle) {
+    std::shared_ptr<TaskRunWaiter> last;  // destroyed outside the lock
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(reinterpret_cast<TaskRunWaiter*>(handle));
+    if (it == entries_.end() || --it->second.handles > 0) return;
+    last = std::move(it->second.waiter);
+    entries_.erase(it);
+  }
 
-rh_waiter* api_waiter_instance() { return reinterpret_cast<rh_waiter*>(new WaiterHandle(TaskRunWaiter::instance())); }
+ private:
+  struct Entry {
+    std::shared_ptr<TaskRunWaiter> waiter;
+    std::size_t handles = 0;
+  };
+  std::mutex mutex_;
+  std::unordered_map<TaskRunWaiter*, Entry> entries_;
+};
+
+WaiterHandles& waiter_handles() {
+  static auto* handles = new WaiterHandles();  // outlives every static that could release
+  return *handles;
+}
+
+TaskRunWaiter& waiter_of(rh_waiter* w) { return *reinterpret_cast<TaskRunWaiter*>(w); }
+
+rh_waiter* api_waiter_instance() { return waiter_handles().acquire(TaskRunWaiter::instance()); }
 
 rh_waiter* api_waiter_create(uint64_t max_entries, double ttl_seconds) {
   WaiterOptions options;
   if (max_entries > 0) options.max_entries = max_entries;
   if (ttl_seconds > 0) options.ttl_seconds = ttl_seconds;
-  return reinterpret_cast<rh_waiter*>(new WaiterHandle(std::make_shared<TaskRunWaiter>(EventBus::global(), options)));
+  return waiter_handles().acquire(std::make_shared<TaskRunWaiter>(EventBus::global(), options));
 }
 
-void api_waiter_release(rh_waiter* waiter) { delete reinterpret_cast<WaiterHandle*>(waiter); }
+void api_waiter_release(rh_waiter* waiter) { waiter_handles().release(waiter); }
 void api_waiter_stop(rh_waiter* waiter) { waiter_of(waiter).stop(); }
 
 int32_t api_waiter_wait(rh_waiter* waiter, uint64_t run_id, rh_time_ns deadline, rh_run_visitor visitor,

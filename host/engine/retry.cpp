@@ -126,9 +126,10 @@ void Engine::await_retry(Run& run, double delay_seconds) {
 void Engine::continue_after_timeout(void* arg) {
   Run& run = *static_cast<Run*>(arg);
   Engine& engine = run.engine();
-  AttemptContext* const saved = current_attempt();
-  if (engine.after_failure(run, FailureKind::EngineTimeout, true)) engine.run_attempts(run);
-  set_current_attempt(saved);
+  {
+    const AttemptScope scope;
+    if (engine.after_failure(run, FailureKind::EngineTimeout, true)) engine.run_attempts(run);
+  }
   run.release();
 }
 

@@ -19,8 +19,12 @@ struct MessageSink {
 
 }  // namespace
 
-AttemptContext* current_attempt() noexcept { return tl_current_attempt; }
-void set_current_attempt(AttemptContext* attempt) noexcept { tl_current_attempt = attempt; }
+// Out of line on purpose: a task suspended on one thread may resume on another (oneTBB
+// resumable tasks), and a compiler may keep a thread-local's address in a register across
+// the call that suspended it. Computing the address afresh in a separate function, on
+// every access, always reaches the current thread's slot.
+__attribute__((noinline)) AttemptContext* current_attempt() noexcept { return tl_current_attempt; }
+__attribute__((noinline)) void set_current_attempt(AttemptContext* attempt) noexcept { tl_current_attempt = attempt; }
 
 void Scheduler::submit(rh_work_fn fn, void* arg) {
   MessageSink error;
@@ -30,16 +34,16 @@ void Scheduler::submit(rh_work_fn fn, void* arg) {
 }
 
 bool Scheduler::wait(rh_event* token, std::int64_t deadline, std::uint32_t flags) {
-  AttemptContext* const saved = tl_current_attempt;
+  AttemptContext* const saved = current_attempt();
   const bool set = api_->event_wait(runner_, token, deadline, flags) == RH_OK;
-  tl_current_attempt = saved;
+  set_current_attempt(saved);
   return set;
 }
 
 void Scheduler::yield() {
-  AttemptContext* const saved = tl_current_attempt;
+  AttemptContext* const saved = current_attempt();
   api_->yield(runner_);
-  tl_current_attempt = saved;
+  set_current_attempt(saved);
 }
 
 }  // namespace rh::host

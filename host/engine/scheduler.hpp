@@ -13,9 +13,24 @@ namespace rh::host {
 
 struct AttemptContext;
 
-// The attempt whose code runs on this thread right now (nullptr outside task code).
+// The attempt whose code runs on this thread right now (nullptr outside task code). It
+// belongs to the running stack: every engine entry point on a worker clears it first and
+// restores it last (the sequential runner nests work inside waiting tasks), and every wait
+// restores it when the waiting code resumes, wherever that is.
 AttemptContext* current_attempt() noexcept;
 void set_current_attempt(AttemptContext* attempt) noexcept;
+
+// Clears current_attempt() for a scope and puts the previous value back at its end.
+class AttemptScope {
+ public:
+  AttemptScope() noexcept : saved_(current_attempt()) { set_current_attempt(nullptr); }
+  ~AttemptScope() { set_current_attempt(saved_); }
+  AttemptScope(const AttemptScope&) = delete;
+  AttemptScope& operator=(const AttemptScope&) = delete;
+
+ private:
+  AttemptContext* saved_;
+};
 
 class RunnerRefused : public std::runtime_error {
  public:

@@ -79,7 +79,7 @@ std::int32_t Engine::wait_run(Run& target, std::int64_t deadline, std::string* e
 
 std::int32_t Engine::sleep(AttemptContext& ctx, std::int64_t duration_ns) {
   AttemptContext* const saved = current_attempt();
-  set_current_attempt(&ctx);
+  set_current_attempt(&ctx);  // the sleeper is this attempt, whichever thread calls
   const std::int64_t now = monotonic_ns();
   const std::int64_t deadline = duration_ns >= RH_DEADLINE_NONE - now ? RH_DEADLINE_NONE : now + duration_ns;
   rh_event* token = scheduler_.make_token();

@@ -132,7 +132,7 @@ std::int32_t TaskRunWaiter::wait_for_task_run(std::uint64_t run_id, std::int64_t
         if (out != nullptr) *out = *found;
         return RH_OK;
       }
-      if (stopped_) return RH_CANCELLED;
+      if (stopped_) return RH_STOPPED;
       if (deadline != RH_DEADLINE_NONE && monotonic_ns() >= deadline) return RH_TIMEOUT;
       // Registered under the same lock on_event takes: a run ending between the cache check
       // above and the wait below still sets this token.
@@ -149,7 +149,7 @@ std::int32_t TaskRunWaiter::wait_for_task_run(std::uint64_t run_id, std::int64_t
     }
     scheduler.destroy(token);
     if (status == RH_CANCELLED || status == RH_TIMED_OUT_ATTEMPT) return status;
-    // Loop: found in the cache -> RH_OK; deadline passed -> RH_TIMEOUT; stopped -> RH_CANCELLED.
+    // Loop: found in the cache -> RH_OK; deadline passed -> RH_TIMEOUT; stopped -> RH_STOPPED.
   }
 }
 

@@ -54,13 +54,13 @@ class TaskRunWaiter {
   static void set_instance_options(WaiterOptions options);
 
   // Waits until the run is terminal or the deadline (monotonic ns) passes. RH_OK (state in
-  // *out), RH_TIMEOUT, RH_CANCELLED (stopped, or the calling attempt was cancelled),
-  // RH_TIMED_OUT_ATTEMPT, or RH_ERROR when an attempt waits for its own run (*error says so).
+  // *out), RH_TIMEOUT, RH_STOPPED, RH_CANCELLED / RH_TIMED_OUT_ATTEMPT (the calling attempt
+  // must stop), or RH_ERROR when an attempt waits for its own run (*error says so).
   std::int32_t wait_for_task_run(std::uint64_t run_id, std::int64_t deadline, FinalState* out,
                                  std::string* error = nullptr);
   // Runs fn once, when the run ends (at once if it already did). A throwing fn is logged.
   void add_done_callback(std::uint64_t run_id, Callback fn);
-  // Stops listening; pending waits end RH_CANCELLED. instance() then makes a new waiter.
+  // Stops listening; pending waits end RH_STOPPED. instance() then makes a new waiter.
   void stop();
   bool stopped() const;
 

@@ -64,6 +64,7 @@ extern "C" {
 #define RH_NOT_DONE 4     /* the run has not reached a terminal state yet */
 #define RH_EMPTY 5        /* nothing left to wait for */
 #define RH_TIMED_OUT_ATTEMPT 6 /* the calling attempt passed its timeout */
+#define RH_STOPPED 7      /* the waiter was stopped */
 
 /* UTF-8 text, not necessarily NUL-terminated. {NULL, 0} is the empty string. */
 typedef struct rh_str {
@@ -245,15 +246,16 @@ typedef struct rh_host_api {
   bool (*timer_cancel)(uint64_t timer_id);
 
   /* --- TaskRunWaiter: waits on run ids through the event stream --- */
-  /* The process-wide waiter (same object until waiter_stop). Returns a new reference. */
+  /* The process-wide waiter (the same handle until waiter_stop). Returns a new reference. */
   rh_waiter* (*waiter_instance)(void);
   /* A private waiter; max_entries/ttl 0 mean the defaults (10,000 / 600 s). */
   rh_waiter* (*waiter_create)(uint64_t max_entries, double ttl_seconds);
   void (*waiter_release)(rh_waiter* waiter);
-  /* Stops the waiter: pending waits return RH_CANCELLED; instance() then makes a new one. */
+  /* Stops the waiter: pending and later waits return RH_STOPPED; instance() then makes a
+   * new one. */
   void (*waiter_stop)(rh_waiter* waiter);
-  /* RH_OK (visitor called with the final state), RH_TIMEOUT, RH_CANCELLED (waiter stopped
-   * or calling attempt cancelled), RH_TIMED_OUT_ATTEMPT, RH_ERROR (a run waiting on itself).
+  /* RH_OK (visitor called with the final state), RH_TIMEOUT, RH_STOPPED, inside an attempt
+   * RH_CANCELLED / RH_TIMED_OUT_ATTEMPT, or RH_ERROR (a run waiting on itself).
    * [any-thread, may block] */
   int32_t (*waiter_wait)(rh_waiter* waiter, uint64_t run_id, rh_time_ns deadline,
                          rh_run_visitor visitor, void* user_data, rh_error_sink* err);

@@ -10,9 +10,12 @@
 #include <runner_host/abi.h>
 #include <runner_host/context.hpp>
 #include <runner_host/errors.hpp>
+#include <runner_host/event.hpp>
 #include <runner_host/future.hpp>
 #include <runner_host/json.hpp>
 #include <runner_host/library.hpp>
 #include <runner_host/run_info.hpp>
 #include <runner_host/state.hpp>
+#include <runner_host/task_run_waiter.hpp>
 #include <runner_host/version.hpp>
+#include <runner_host/waiting.hpp>
