@@ -1,0 +1,149 @@
+// Plugins built against an older or smaller ABI struct (DESIGN.md section 3, rules 3 and 8):
+// the host checks struct_size before reading a trailing field, refuses what is too small with
+// a clear message, and keeps loading and running a 1.0 library written in plain C.
+#include "engine_harness.hpp"
+
+#include "engine/task_registry.hpp"
+#include "plugins/plugin_loader.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace {
+
+using rh::json;
+using rh::host::PluginError;
+using rh::host::PluginLoader;
+using rh::host::RegistryError;
+using rh::host::TaskRegistry;
+using rh::testing::EngineHarness;
+using rh::testing::state_names;
+using rh::testing::test_plugin_path;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string load_error(const std::string& path) {
+  try {
+    PluginLoader().load_task_library(path);
+  } catch (const PluginError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a PluginError for " << path;
+  return {};
+}
+
+TEST(OlderPlugins, DescriptorWithoutKindIsTooSmall) {
+  const std::string path = test_plugin_path("abi_descriptor_without_kind");
+  EXPECT_EQ(load_error(path), "plugin '" + path + "': its descriptor is too small to be a runner-host plugin");
+}
+
+// BUG: a descriptor that ends right after `kind` (struct_size 16) says it is a task library
+// but has no room for load_library. PluginLoader::load_task_library folds "kind is not a
+// task library" and "load_library is absent" into one check, so the message reads
+// "plugin '...' is a task library, not a task library", which contradicts itself and does
+// not say what is wrong. Failing assertions: the message is "plugin '<path>' is a task
+// library, not a task library" (has the contradiction, lacks "load_library"). Disabled until
+// the loader reports the missing field.
+TEST(OlderPlugins, DISABLED_DescriptorEndingAtKindIsRefusedClearly) {
+  const std::string path = test_plugin_path("abi_descriptor_to_kind");
+  const std::string message = load_error(path);
+  EXPECT_THAT(message, HasSubstr("'" + path + "'"));
+  EXPECT_THAT(message, Not(HasSubstr("is a task library, not a task library")));
+  EXPECT_THAT(message, HasSubstr("load_library"));
+}
+
+TEST(OlderPlugins, DescriptorEndingAtKindIsRefused) {
+  // The part of the above that holds today: refused (never reads past struct_size), naming the file.
+  const std::string path = test_plugin_path("abi_descriptor_to_kind");
+  EXPECT_THAT(load_error(path), HasSubstr("plugin '" + path + "'"));
+}
+
+class CTaskLibrary : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    plugin_ = PluginLoader().load_task_library(path_);
+    ASSERT_NE(plugin_.library, nullptr);
+    harness_.registry().add_library(*plugin_.library, plugin_.path);
+  }
+
+  const std::string path_ = test_plugin_path("abi_c_tasks");
+  rh::host::LoadedPlugin plugin_;
+  EngineHarness harness_{"sequential"};
+};
+
+TEST_F(CTaskLibrary, NegotiatesAsAbi10AndRegistersEveryTask) {
+  EXPECT_EQ(plugin_.descriptor->abi_major, 1u);
+  EXPECT_EQ(plugin_.descriptor->abi_minor, 0u);
+  const auto* echo = harness_.registry().find("c_echo");
+  ASSERT_NE(echo, nullptr);
+  EXPECT_EQ(echo->library, "c-tasks");
+  EXPECT_EQ(echo->plugin, path_);
+  EXPECT_EQ(echo->description, "returns its parameters");
+  const auto* lucky = harness_.registry().find("c_third_time_lucky");
+  ASSERT_NE(lucky, nullptr);
+  EXPECT_EQ(lucky->options.retries, 2);
+  EXPECT_EQ(harness_.registry().tasks().size(), 3u);
+}
+
+TEST_F(CTaskLibrary, TaskRunsAndReturnsItsResult) {
+  const json params = {{"x", 1}, {"text", "héllo"}};
+  auto scope = harness_.run_task("c_echo", params);
+  ASSERT_EQ(scope->runs().size(), 1u);
+  const auto& run = *scope->runs()[0];
+  EXPECT_EQ(state_names(run), (std::vector<std::string>{"Pending", "Running", "Completed"}));
+  EXPECT_EQ(json::parse(run.result()), params);
+}
+
+TEST_F(CTaskLibrary, ErrorFromCFailsTheRun) {
+  auto scope = harness_.run_task("c_fail");
+  const auto& run = *scope->runs().at(0);
+  EXPECT_EQ(state_names(run), (std::vector<std::string>{"Pending", "Running", "Failed"}));
+  ASSERT_NE(run.error(), nullptr);
+  EXPECT_EQ(run.error()->type, "CError");
+  EXPECT_EQ(run.error()->message, "failed in C");
+}
+
+TEST_F(CTaskLibrary, OptionsFromCDriveRetries) {
+  auto scope = harness_.run_task("c_third_time_lucky");
+  const auto& run = *scope->runs().at(0);
+  EXPECT_EQ(run.run_count(), 3u);
+  EXPECT_EQ(state_names(run).back(), "Completed");
+  EXPECT_EQ(json::parse(run.result()), (json{{"attempt", 3}}));
+}
+
+// A task def that reports a struct_size smaller than ABI 1.0's rh_task_def (it ends before
+// the retry condition fields). Whatever lies past struct_size is not the plugin's: the
+// registry must refuse the def or ignore those fields, never use them.
+int32_t noop_task(void*, const rh_task_call*) { return RH_TASK_COMPLETED; }
+int32_t garbage_condition(void*, const rh_run_view*, rh_error_sink*) { return 1; }
+
+// BUG: TaskRegistry::add_library reads every rh_task_def field (and rh_task_library's)
+// without looking at struct_size (DESIGN.md section 3, rule 3), so a def whose struct_size
+// ends before retry_condition still gets the retry_condition that lies past its end.
+// Failing assertion: add_library does not throw, and def->retry_condition ==
+// &garbage_condition instead of nullptr. Disabled until the registry checks struct_size.
+TEST(OlderPlugins, DISABLED_TaskDefFieldsPastStructSizeAreNotRead) {
+  rh_task_def def{};
+  def.struct_size = offsetof(rh_task_def, retry_condition);
+  def.kind = RH_TASK_KIND_TASK;
+  def.name = rh_str{"short_def", 9};
+  def.run = &noop_task;
+  def.retry_condition = &garbage_condition;  // stands for bytes that are not part of the def
+  const rh_task_library library{sizeof(rh_task_library), {"short", 5}, {"1", 1}, &def, 1};
+  TaskRegistry registry;
+  try {
+    registry.add_library(library, "short.so");
+  } catch (const RegistryError& e) {
+    EXPECT_THAT(std::string(e.what()), HasSubstr("short.so"));  // refusing is fine too
+    return;
+  }
+  const auto* registered = registry.find("short_def");
+  ASSERT_NE(registered, nullptr);
+  EXPECT_EQ(registered->retry_condition, nullptr);
+}
+
+}  // namespace
