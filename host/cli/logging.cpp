@@ -18,14 +18,10 @@ class JsonLineFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count();
-    const nlohmann::json line = {
-        {"time", format_timestamp_us(us)},
-        {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
-                              spdlog::level::to_string_view(msg.level).size())},
-        {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
-        {"message", std::string(msg.payload.data(), msg.payload.size())},
-    };
-    const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const auto level = spdlog::level::to_string_view(msg.level);
+    const std::string text = json_log_line(us, std::string(level.data(), level.size()),
+                                           std::string(msg.logger_name.data(), msg.logger_name.size()),
+                                           std::string(msg.payload.data(), msg.payload.size()));
     dest.append(text.data(), text.data() + text.size());
     dest.push_back('\n');
   }
@@ -33,6 +29,24 @@ class JsonLineFormatter final : public spdlog::formatter {
 };
 
 }  // namespace
+
+std::string json_log_line(std::int64_t time_us, const std::string& level, const std::string& logger,
+                          const std::string& message) {
+  const nlohmann::json line = {
+      {"time", format_timestamp_us(time_us)}, {"level", level}, {"logger", logger}, {"message", message}};
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void write_notice(std::ostream& err, const std::string& format, const std::string& message) {
+  if (format == "json") {
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    err << json_log_line(now, "error", "runner-host", message) << '\n';
+  } else {
+    err << "runner-host: " << message << '\n';
+  }
+}
 
 void configure_logging(const std::string& level, const std::string& format) {
   const spdlog::level::level_enum parsed = spdlog::level::from_str(level);

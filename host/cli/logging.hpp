@@ -2,6 +2,8 @@
 // stdout carries only results and tables.
 #pragma once
 
+#include <cstdint>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 
@@ -14,5 +16,13 @@ class LoggingError : public std::invalid_argument {
 
 // level: trace|debug|info|warn|error|critical|off; format: text|json. Throws LoggingError.
 void configure_logging(const std::string& level, const std::string& format);
+
+// One log line as the json format writes it: {"time", "level", "logger", "message"}.
+std::string json_log_line(std::int64_t time_us, const std::string& level, const std::string& logger,
+                          const std::string& message);
+
+// Writes a line the user must see whatever the log level (e.g. why a task run failed):
+// "runner-host: <message>", or a JSON log line when format is "json".
+void write_notice(std::ostream& err, const std::string& format, const std::string& message);
 
 }  // namespace rh::host

@@ -14,6 +14,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <optional>
 
@@ -63,7 +65,18 @@ bool every_run_completed(const RunScope& scope) {
   return true;
 }
 
-void print_outcome(std::ostream& out, std::ostream& err, const RunScope& scope, const TaskDef& target) {
+// Whether a report can be written there; checked before running so a typo costs nothing.
+bool report_path_writable(const std::string& path) {
+  const std::string probe = path + ".tmp";
+  std::ofstream file(probe, std::ios::trunc);
+  if (!file) return false;
+  file.close();
+  std::remove(probe.c_str());
+  return true;
+}
+
+void print_outcome(std::ostream& out, std::ostream& err, const RunScope& scope, const TaskDef& target,
+                   const std::string& log_format) {
   if (!target.is_flow) {
     const std::vector<RunRef> runs = scope.runs();
     if (runs.empty()) return;
@@ -72,8 +85,10 @@ void print_outcome(std::ostream& out, std::ostream& err, const RunScope& scope, 
       out << (run.result().empty() ? std::string("null") : run.result()) << '\n';
     } else {
       const RunError* error = run.error();
-      err << "runner-host: task run '" << run.name() << "' ended " << state_name(run.state()) << ": "
-          << (error != nullptr ? error->type + ": " + error->message : std::string(run.message(run.current()))) << '\n';
+      write_notice(err, log_format,
+                   "task run '" + run.name() + "' ended " + std::string(state_name(run.state())) + ": " +
+                       (error != nullptr ? error->type + ": " + error->message
+                                         : std::string(run.message(run.current()))));
     }
     if (runs.size() > 1) print_summary(out, scope);
     return;
@@ -122,6 +137,9 @@ int run_command(const RunConfig& config, const std::filesystem::path& exe_dir, s
   std::string target_error;
   const TaskDef* target = pick_target(registry, config, &target_error);
   if (target == nullptr) return usage_error(target_error);
+  if (config.report && !report_path_writable(*config.report)) {
+    return usage_error("cannot write the report '" + *config.report + "'");
+  }
 
   std::unique_ptr<RunnerInstance> runner;
   try {
@@ -160,7 +178,7 @@ int run_command(const RunConfig& config, const std::filesystem::path& exe_dir, s
   }
   events.reset();
 
-  print_outcome(out, err, *scope, *target);
+  print_outcome(out, err, *scope, *target, config.log_format);
   if (config.report) {
     try {
       write_report(*config.report, build_report(*scope, runner->name(), interrupted));

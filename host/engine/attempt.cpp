@@ -10,31 +10,44 @@
 namespace rh::host {
 namespace {
 
-// Ends the attempt's active phase if it is still the current one. Returns false when the
-// timeout already abandoned it (the caller then discards whatever the task produced).
-bool close_attempt(Run& run, std::uint32_t generation) {
+enum class Closed { Open, Abandoned, PastDeadline };
+
+// Ends the attempt's active phase. Abandoned: the timeout already took over (the caller
+// discards whatever the task produced). PastDeadline: the task returned after its deadline
+// but before the timer fired, e.g. CPU-bound code that stopped on ctx.cancelled(); it is a
+// timeout all the same.
+Closed close_attempt(Run& run, std::uint32_t generation) {
   std::uint64_t timer_id = 0;
+  bool late = false;
   {
     std::lock_guard<SpinLock> lock(run.lock());
     AttemptState& attempt = run.attempt();
-    if (!attempt.active || attempt.generation.load(std::memory_order_relaxed) != generation) return false;
+    if (!attempt.active || attempt.generation.load(std::memory_order_relaxed) != generation) {
+      return Closed::Abandoned;
+    }
     attempt.active = false;
     attempt.wait_token = nullptr;
     timer_id = attempt.timer_id;
     attempt.timer_id = 0;
+    const std::int64_t deadline = attempt.deadline.load(std::memory_order_relaxed);
+    late = deadline != RH_DEADLINE_NONE && monotonic_ns() >= deadline;
   }
   // A cancelled timer never runs, so its reference to the run is dropped here; a timer
   // that is firing right now finds the attempt closed and drops its own reference.
   if (timer_id != 0 && TimerService::instance().cancel(timer_id)) run.release();
-  return true;
+  return late ? Closed::PastDeadline : Closed::Open;
 }
 
 }  // namespace
 
 void Engine::schedule_attempt(Run& run) {
+  // The work item holds a reference: an attempt abandoned at its deadline may still be
+  // executing after the run ended and its scope was released.
+  run.retain();
   try {
     scheduler_.submit(&Engine::attempt_entry, &run);
   } catch (const RunnerRefused& e) {
+    run.release();
     {
       std::lock_guard<SpinLock> lock(run.lock());
       run.set_error("rh::RunnerError", e.what());
@@ -45,8 +58,11 @@ void Engine::schedule_attempt(Run& run) {
 
 void Engine::attempt_entry(void* arg) {
   Run& run = *static_cast<Run*>(arg);
-  const AttemptScope scope;
-  run.engine().run_attempts(run);
+  {
+    const AttemptScope scope;
+    run.engine().run_attempts(run);
+  }
+  run.release();
 }
 
 void Engine::run_attempts(Run& run) {
@@ -96,7 +112,7 @@ Engine::AttemptEnd Engine::run_one_attempt(Run& run) {
   if (options.cache.by_inputs) {
     cache_key = ResultCache::key(task.name, run.params());
     if (auto hit = cache_.lookup(cache_key, monotonic_ns())) {
-      if (!close_attempt(run, generation)) return AttemptEnd::Handled;
+      if (close_attempt(run, generation) == Closed::Abandoned) return AttemptEnd::Handled;
       {
         std::lock_guard<SpinLock> lock(run.lock());
         run.set_result(std::move(*hit));
@@ -121,11 +137,18 @@ Engine::AttemptEnd Engine::run_one_attempt(Run& run) {
   const std::int32_t code = task.fn(task.user_data, &call);
   set_current_attempt(nullptr);
 
-  if (!close_attempt(run, generation)) {
+  const Closed closed = close_attempt(run, generation);
+  if (closed != Closed::Open) {
     log_for(run, RH_LOG_WARN,
             std::string("an attempt returned after its timeout; its outcome is discarded") +
                 (ctx.has_error ? " (" + ctx.error_type + ": " + ctx.error_message + ")" : std::string()));
-    return AttemptEnd::Handled;
+    if (closed == Closed::Abandoned) return AttemptEnd::Handled;
+    {
+      std::lock_guard<SpinLock> lock(run.lock());
+      run.set_error("rh::TimeoutError", "Task run exceeded timeout of " + format_seconds(options.timeout_seconds) +
+                                            " second(s)");
+    }
+    return after_failure(run, FailureKind::EngineTimeout, true) ? AttemptEnd::Retry : AttemptEnd::Handled;
   }
 
   if (code == RH_TASK_COMPLETED && !ctx.has_error) {

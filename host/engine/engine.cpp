@@ -282,6 +282,14 @@ void Engine::stop_attempt(Run& run, StopReason reason) {
   if (attempt.wait_token != nullptr) scheduler_.set(attempt.wait_token);
 }
 
+RunRef Engine::find_run(std::uint64_t id) {
+  std::lock_guard<std::mutex> lock(scopes_mutex_);
+  for (RunScope* scope : scopes_) {
+    if (Run* run = scope->find(id)) return RunRef(run);
+  }
+  return RunRef();
+}
+
 void Engine::on_done(Run& run, DoneFn fn, void* arg) {
   bool now;
   {

@@ -94,6 +94,8 @@ class Engine {
   std::int32_t attempt_status(const AttemptContext& attempt) const;
   // Calls fn(arg, run) once the run is terminal (at once if it is).
   void on_done(Run& run, DoneFn fn, void* arg);
+  // The task run with this id in a live scope, or an empty ref.
+  RunRef find_run(std::uint64_t id);
   void log_for(const Run& run, std::uint32_t level, std::string_view message) const;
 
   Scheduler& scheduler() noexcept { return scheduler_; }

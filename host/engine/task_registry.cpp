@@ -9,10 +9,29 @@ std::string text(rh_str s) { return s.data == nullptr ? std::string() : std::str
 
 }  // namespace
 
+// Element i of a plugin's array of structs. A plugin built against an older SDK has smaller
+// structs, so the stride is the element's own struct_size, never our sizeof (ABI rule 3).
+template <class T>
+const T& element(const T* first, std::size_t index) {
+  const std::size_t stride = first->struct_size;
+  return *reinterpret_cast<const T*>(reinterpret_cast<const char*>(first) + index * stride);
+}
+
 void TaskRegistry::add_library(const rh_task_library& library, const std::string& plugin) {
+  if (!RH_HAS_FIELD(&library, rh_task_library, task_count)) {
+    throw RegistryError("plugin '" + plugin + "': its task library table (" + std::to_string(library.struct_size) +
+                        " bytes) is too small");
+  }
+  if (library.task_count > 0 &&
+      (library.tasks == nullptr || !RH_HAS_FIELD(library.tasks, rh_task_def, user_data))) {
+    throw RegistryError("plugin '" + plugin + "': its task definitions are too small to hold a task");
+  }
   std::deque<TaskDef> incoming;
   for (std::size_t i = 0; i < library.task_count; ++i) {
-    const rh_task_def& raw = library.tasks[i];
+    const rh_task_def& raw = element(library.tasks, i);
+    if (raw.struct_size != library.tasks->struct_size) {
+      throw RegistryError("plugin '" + plugin + "': its task definitions have different sizes");
+    }
     TaskDef def;
     def.name = text(raw.name);
     def.description = text(raw.description);
@@ -42,15 +61,23 @@ void TaskRegistry::add_library(const rh_task_library& library, const std::string
     }
     def.fn = raw.run;
     def.user_data = raw.user_data;
-    for (std::size_t h = 0; h < raw.hook_count; ++h) {
-      const rh_hook& hook = raw.hooks[h];
-      if (hook.kind > RH_HOOK_ON_CRASHED || hook.call == nullptr) {
-        throw RegistryError("plugin '" + plugin + "': task '" + def.name + "' has an invalid hook");
+    // Trailing fields are read only when the plugin's struct has them.
+    if (RH_HAS_FIELD(&raw, rh_task_def, hook_count) && raw.hook_count > 0) {
+      if (raw.hooks == nullptr || !RH_HAS_FIELD(raw.hooks, rh_hook, user_data)) {
+        throw RegistryError("plugin '" + plugin + "': task '" + def.name + "' has an invalid hook table");
       }
-      def.hooks[hook.kind].push_back(&hook);
+      for (std::size_t h = 0; h < raw.hook_count; ++h) {
+        const rh_hook& hook = element(raw.hooks, h);
+        if (hook.kind > RH_HOOK_ON_CRASHED || hook.call == nullptr) {
+          throw RegistryError("plugin '" + plugin + "': task '" + def.name + "' has an invalid hook");
+        }
+        def.hooks[hook.kind].push_back(&hook);
+      }
     }
-    def.retry_condition = raw.retry_condition;
-    def.retry_condition_user_data = raw.retry_condition_user_data;
+    if (RH_HAS_FIELD(&raw, rh_task_def, retry_condition_user_data)) {
+      def.retry_condition = raw.retry_condition;
+      def.retry_condition_user_data = raw.retry_condition_user_data;
+    }
     incoming.push_back(std::move(def));
   }
   for (TaskDef& def : incoming) {

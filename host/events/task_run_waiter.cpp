@@ -23,6 +23,20 @@ std::shared_ptr<TaskRunWaiter>& instance_slot() {
 
 std::int64_t ttl_ns(double seconds) { return static_cast<std::int64_t>(seconds * 1e9); }
 
+// A terminal run never changes again, so it can be read without its lock.
+FinalState final_state_of(const Run& run) {
+  FinalState state;
+  state.run_id = run.id();
+  state.flow_run_id = run.flow_run_id();
+  state.task_name = run.task().name;
+  state.run_name = run.name();
+  state.state = run.state();
+  state.message = std::string(run.message(run.current()));
+  state.run_count = run.run_count();
+  state.time_us = run.current().time_us;
+  return state;
+}
+
 }  // namespace
 
 TaskRunWaiter::TaskRunWaiter(EventBus& bus, WaiterOptions options)
@@ -70,7 +84,17 @@ void TaskRunWaiter::evict_locked(std::int64_t now_ns) {
 const FinalState* TaskRunWaiter::find_locked(std::uint64_t run_id, std::int64_t now_ns) {
   evict_locked(now_ns);
   auto it = cache_.find(run_id);
-  return it == cache_.end() ? nullptr : &it->second->state;
+  if (it != cache_.end()) return &it->second->state;
+  // A run that ended before this waiter started listening: ask the engine running it.
+  Engine* engine = Engine::active();
+  if (engine == nullptr) return nullptr;
+  RunRef run = engine->find_run(run_id);
+  if (!run || !run->done()) return nullptr;
+  order_.push_back(Entry{final_state_of(*run), now_ns + ttl_ns(options_.ttl_seconds)});
+  cache_[run_id] = std::prev(order_.end());
+  evict_locked(now_ns);
+  auto stored = cache_.find(run_id);
+  return stored == cache_.end() ? nullptr : &stored->second->state;
 }
 
 void TaskRunWaiter::on_event(const TaskRunEvent& event) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <deque>
 #include <mutex>
 #include <system_error>
@@ -33,14 +34,6 @@ std::string first_line(std::string message) {
   return message;
 }
 
-// Boost.DLL wraps dlerror(); keep only the loader's own explanation.
-std::string load_failure_reason(const std::string& what) {
-  const std::string marker = "dlerror system message: ";
-  auto at = what.find(marker);
-  std::string reason = at == std::string::npos ? what : what.substr(at + marker.size());
-  if (!reason.empty() && reason.back() == ']') reason.pop_back();
-  return first_line(reason);
-}
 
 struct Sink {
   rh_error_sink sink{sizeof(rh_error_sink), this, &Sink::set};
@@ -90,11 +83,14 @@ LoadedPlugin PluginLoader::open(const std::string& path) {
   if (fs::is_directory(path, ec)) throw PluginError("plugin '" + path + "': is a directory, not a shared library");
 
   boost::dll::shared_library library;
-  try {
-    library.load(fs::absolute(path),
-                 boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
-  } catch (const std::exception& e) {
-    throw PluginError("plugin '" + path + "': not a loadable shared library: " + load_failure_reason(e.what()));
+  std::error_code load_error;
+  library.load(fs::absolute(path), load_error, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
+  if (load_error) {
+    // The dynamic loader's own explanation ("file too short", "undefined symbol: ...") is
+    // still pending in dlerror() after Boost.DLL's error-code overload returns.
+    const char* reason = dlerror();
+    throw PluginError("plugin '" + path + "': not a loadable shared library: " +
+                      first_line(reason != nullptr ? reason : load_error.message()));
   }
   if (!library.has(RH_ENTRY_SYMBOL)) {
     throw PluginError("plugin '" + path + "': no '" RH_ENTRY_SYMBOL
@@ -125,10 +121,13 @@ LoadedPlugin PluginLoader::open(const std::string& path) {
 LoadedPlugin PluginLoader::load_task_library(const std::string& path) {
   LoadedPlugin plugin = open(path);
   const rh_plugin_descriptor& d = *plugin.descriptor;
-  if (d.kind != RH_PLUGIN_KIND_TASK_LIBRARY || !RH_HAS_FIELD(&d, rh_plugin_descriptor, load_library) ||
-      d.load_library == nullptr) {
+  if (d.kind != RH_PLUGIN_KIND_TASK_LIBRARY) {
     throw PluginError("plugin '" + path + "' is a " + kind_name(d.kind) + ", not a task library" +
                       (d.kind == RH_PLUGIN_KIND_RUNNER ? " (select runners with --runner)" : ""));
+  }
+  if (!RH_HAS_FIELD(&d, rh_plugin_descriptor, load_library) || d.load_library == nullptr) {
+    throw PluginError("plugin '" + path + "' declares a task library but its descriptor (" +
+                      std::to_string(d.struct_size) + " bytes) has no load_library function");
   }
   Sink error;
   plugin.library = d.load_library(&error.sink);
@@ -142,8 +141,12 @@ LoadedPlugin PluginLoader::load_task_library(const std::string& path) {
 LoadedPlugin PluginLoader::load_runner(const std::string& path) {
   LoadedPlugin plugin = open(path);
   const rh_plugin_descriptor& d = *plugin.descriptor;
-  if (d.kind != RH_PLUGIN_KIND_RUNNER || !RH_HAS_FIELD(&d, rh_plugin_descriptor, runner) || d.runner == nullptr) {
+  if (d.kind != RH_PLUGIN_KIND_RUNNER) {
     throw PluginError("plugin '" + path + "' is a " + kind_name(d.kind) + ", not a runner");
+  }
+  if (!RH_HAS_FIELD(&d, rh_plugin_descriptor, runner) || d.runner == nullptr) {
+    throw PluginError("plugin '" + path + "' declares a runner but its descriptor (" + std::to_string(d.struct_size) +
+                      " bytes) has no runner table");
   }
   const rh_runner_api& api = *d.runner;
   if (api.struct_size < sizeof(rh_runner_api) || api.create == nullptr || api.submit == nullptr ||

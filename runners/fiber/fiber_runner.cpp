@@ -21,9 +21,12 @@
 
 namespace {
 
+// Only waits may suspend a fiber (the host relies on it): state is guarded by a std::mutex,
+// held for a few instructions and never across a suspension, and waiters park on a
+// condition_variable_any, which releases that mutex before suspending.
 struct FiberEvent {
-  boost::fibers::mutex mutex;
-  boost::fibers::condition_variable cv;
+  std::mutex mutex;
+  boost::fibers::condition_variable_any cv;
   bool set = false;
 };
 
@@ -57,7 +60,7 @@ class FiberRunner final : public rh::Runner {
     if (stopped_.load(std::memory_order_acquire)) throw std::logic_error("the fiber runner is shut down");
     in_flight_.fetch_add(1, std::memory_order_relaxed);
     {
-      std::lock_guard<boost::fibers::mutex> lock(queue_mutex_);
+      std::lock_guard<std::mutex> lock(queue_mutex_);
       queue_.push_back(Work{fn, arg});
     }
     queue_cv_.notify_one();
@@ -71,7 +74,7 @@ class FiberRunner final : public rh::Runner {
       idle_cv_.wait(lock, [this] { return in_flight_.load() == 0; });
     }
     {
-      std::lock_guard<boost::fibers::mutex> lock(queue_mutex_);
+      std::lock_guard<std::mutex> lock(queue_mutex_);
       stopping_ = true;
     }
     queue_cv_.notify_all();
@@ -86,7 +89,7 @@ class FiberRunner final : public rh::Runner {
   void event_set(rh_event* e) override {
     FiberEvent* event = as_event(e);
     {
-      std::lock_guard<boost::fibers::mutex> lock(event->mutex);
+      std::lock_guard<std::mutex> lock(event->mutex);
       event->set = true;
     }
     event->cv.notify_all();
@@ -94,7 +97,7 @@ class FiberRunner final : public rh::Runner {
 
   bool event_is_set(rh_event* e) override {
     FiberEvent* event = as_event(e);
-    std::lock_guard<boost::fibers::mutex> lock(event->mutex);
+    std::lock_guard<std::mutex> lock(event->mutex);
     return event->set;
   }
 
@@ -102,7 +105,7 @@ class FiberRunner final : public rh::Runner {
   // thread's own main fiber, which Boost.Fiber parks on a condition variable.
   bool event_wait(rh_event* e, rh_time_ns deadline, std::uint32_t) override {
     FiberEvent* event = as_event(e);
-    std::unique_lock<boost::fibers::mutex> lock(event->mutex);
+    std::unique_lock<std::mutex> lock(event->mutex);
     if (deadline == RH_DEADLINE_NONE) {
       event->cv.wait(lock, [&] { return event->set; });
       return true;
@@ -134,7 +137,7 @@ class FiberRunner final : public rh::Runner {
     for (;;) {
       Work work;
       {
-        std::unique_lock<boost::fibers::mutex> lock(queue_mutex_);
+        std::unique_lock<std::mutex> lock(queue_mutex_);
         queue_cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
         if (queue_.empty()) break;  // stopping, and nothing left
         work = queue_.back();       // newest first: nested work runs depth-first
@@ -170,8 +173,8 @@ class FiberRunner final : public rh::Runner {
   std::uint32_t workers_ = 1;
   std::uint32_t stack_kib_ = 64;
   std::vector<std::thread> threads_;
-  boost::fibers::mutex queue_mutex_;
-  boost::fibers::condition_variable queue_cv_;
+  std::mutex queue_mutex_;  // never held across a suspension (see FiberEvent)
+  boost::fibers::condition_variable_any queue_cv_;
   std::deque<Work> queue_;
   bool stopping_ = false;  // guarded by queue_mutex_
   std::atomic<bool> started_{false};

@@ -41,14 +41,9 @@ TEST(OlderPlugins, DescriptorWithoutKindIsTooSmall) {
   EXPECT_EQ(load_error(path), "plugin '" + path + "': its descriptor is too small to be a runner-host plugin");
 }
 
-// BUG: a descriptor that ends right after `kind` (struct_size 16) says it is a task library
-// but has no room for load_library. PluginLoader::load_task_library folds "kind is not a
-// task library" and "load_library is absent" into one check, so the message reads
-// "plugin '...' is a task library, not a task library", which contradicts itself and does
-// not say what is wrong. Failing assertions: the message is "plugin '<path>' is a task
-// library, not a task library" (has the contradiction, lacks "load_library"). Disabled until
-// the loader reports the missing field.
-TEST(OlderPlugins, DISABLED_DescriptorEndingAtKindIsRefusedClearly) {
+// A descriptor that ends right after `kind` (struct_size 16) says it is a task library but
+// has no room for load_library: the message must say that, not contradict itself.
+TEST(OlderPlugins, DescriptorEndingAtKindIsRefusedClearly) {
   const std::string path = test_plugin_path("abi_descriptor_to_kind");
   const std::string message = load_error(path);
   EXPECT_THAT(message, HasSubstr("'" + path + "'"));
@@ -57,7 +52,7 @@ TEST(OlderPlugins, DISABLED_DescriptorEndingAtKindIsRefusedClearly) {
 }
 
 TEST(OlderPlugins, DescriptorEndingAtKindIsRefused) {
-  // The part of the above that holds today: refused (never reads past struct_size), naming the file.
+  // Refused without reading past struct_size, naming the file.
   const std::string path = test_plugin_path("abi_descriptor_to_kind");
   EXPECT_THAT(load_error(path), HasSubstr("plugin '" + path + "'"));
 }
@@ -121,12 +116,8 @@ TEST_F(CTaskLibrary, OptionsFromCDriveRetries) {
 int32_t noop_task(void*, const rh_task_call*) { return RH_TASK_COMPLETED; }
 int32_t garbage_condition(void*, const rh_run_view*, rh_error_sink*) { return 1; }
 
-// BUG: TaskRegistry::add_library reads every rh_task_def field (and rh_task_library's)
-// without looking at struct_size (DESIGN.md section 3, rule 3), so a def whose struct_size
-// ends before retry_condition still gets the retry_condition that lies past its end.
-// Failing assertion: add_library does not throw, and def->retry_condition ==
-// &garbage_condition instead of nullptr. Disabled until the registry checks struct_size.
-TEST(OlderPlugins, DISABLED_TaskDefFieldsPastStructSizeAreNotRead) {
+// A def whose struct_size ends before retry_condition: the registry must not read it.
+TEST(OlderPlugins, TaskDefFieldsPastStructSizeAreNotRead) {
   rh_task_def def{};
   def.struct_size = offsetof(rh_task_def, retry_condition);
   def.kind = RH_TASK_KIND_TASK;

@@ -72,14 +72,8 @@ TEST(CliLogging, JsonFormatAtTraceLevel) {
   EXPECT_TRUE(levels.count("error")) << describe(r);
 }
 
-// BUG: with --log-format json, the CLI's own error line for a failed --task run is plain
-// text, so stderr is not all JSON lines (host/cli/run_command.cpp print_outcome writes to err
-// directly instead of through the logger).
-//   runner-host --plugin libcli_tasks.so --task kaput --log-format json
-//   expected: every stderr line a JSON object (time, level, logger, message)
-//   actual:   the log line is JSON, then "runner-host: task run 'kaput-...' ended Failed: std::runtime_error: kaput on
-//   purpose"
-TEST(CliLogging, DISABLED_JsonFormatAlsoCoversTheFailedTaskLine) {
+// With --log-format json every stderr line is JSON, the failed task's outcome line too.
+TEST(CliLogging, JsonFormatAlsoCoversTheFailedTaskLine) {
   const ProcessResult r = run_host({"--plugin", kTasks, "--task", "kaput", "--log-format", "json"});
   EXPECT_EQ(r.exit_code, 1) << describe(r);
   expect_json_log_lines(r);

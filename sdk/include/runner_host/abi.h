@@ -351,6 +351,10 @@ typedef void (*rh_work_fn)(void* arg);
  * A runner: executes work items and implements the scheduling services. Every function
  * receives the rh_runner created by create(). Lifecycle, driven by the host:
  * create -> start -> submit* / services -> shutdown -> destroy.
+ *
+ * Only event_wait and yield may suspend the calling fiber or task. submit, event_create,
+ * event_set, event_is_set and event_destroy must return without suspending: the host calls
+ * them while holding short spin locks, and relies on knowing where execution can switch.
  */
 typedef struct rh_runner_api {
   uint32_t struct_size;
