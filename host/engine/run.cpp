@@ -20,10 +20,7 @@ Run::Run(Engine& engine, const TaskDef& task, RunScope* scope, std::uint64_t id,
       id_(id),
       parent_id_(parent_id),
       name_(std::move(name)),
-      params_(std::move(params)) {
-  // Pending, Running and a terminal state: most runs never grow the history further.
-  history_.reserve(3);
-}
+      params_(std::move(params)) {}
 
 void Run::release() noexcept {
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;

@@ -9,6 +9,8 @@
 
 #include <runner_host/abi.h>
 
+#include <boost/container/small_vector.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -28,6 +30,9 @@ struct StateEntry {
   std::uint32_t detail;   // 0: none, else 1 + index into the run's details
   StateId id;
 };
+
+// Pending, Running and a terminal state fit inline: most runs never allocate a history.
+using StateHistory = boost::container::small_vector<StateEntry, 3>;
 
 struct StateDetail {
   std::string message;
@@ -92,7 +97,7 @@ class Run {
 
   // Appends a state with a timestamp after the previous one. Returns the new entry.
   const StateEntry& record(StateId id, std::string message = {}, std::int64_t scheduled_us = 0);
-  const std::vector<StateEntry>& history() const noexcept { return history_; }
+  const StateHistory& history() const noexcept { return history_; }
   StateId state() const noexcept { return history_.back().id; }
   const StateEntry& current() const noexcept { return history_.back(); }
   const StateEntry* previous() const noexcept {
@@ -160,7 +165,7 @@ class Run {
   std::string params_;
   std::string result_;
   std::unique_ptr<RunError> error_;
-  std::vector<StateEntry> history_;
+  StateHistory history_;
   std::vector<StateDetail> details_;
   std::vector<Upstream> upstreams_;
   std::atomic<std::uint32_t> pending_upstreams_{0};

@@ -1,9 +1,11 @@
-// The fiber runner: max_workers OS threads running Boost.Fiber. Work items go into one
-// per-runner queue (work sharing); each worker's main fiber takes items and starts a fiber
-// for each, so fibers (and their stacks) exist only for work that has started. Sleeping and
-// waiting suspend the fiber, never the thread: 100,000 sleeping task runs are 100,000
-// parked fibers on small pooled stacks. Fibers stay on the thread that started them.
+// The fiber runner: max_workers OS threads running Boost.Fiber. Work items wait in
+// per-worker queues with stealing (work_queues.hpp); each worker's main fiber takes items
+// and starts a fiber for each, so fibers (and their stacks) exist only for work that has
+// started. Sleeping and waiting suspend the fiber, never the thread: 100,000 sleeping task
+// runs are 100,000 parked fibers on small pooled stacks. A fiber stays on the thread that
+// started it.
 #include "pooled_stack.hpp"
+#include "work_queues.hpp"
 
 #include <runner_host/runner.hpp>
 
@@ -30,13 +32,11 @@ struct FiberEvent {
   bool set = false;
 };
 
-struct Work {
-  rh_work_fn fn;
-  void* arg;
-};
+using rh_fiber::Work;
 
 class FiberRunner;
 thread_local FiberRunner* tl_worker_of = nullptr;
+thread_local std::size_t tl_worker_index = 0;
 
 class FiberRunner final : public rh::Runner {
  public:
@@ -52,18 +52,19 @@ class FiberRunner final : public rh::Runner {
 
   void start() override {
     if (started_.exchange(true)) throw std::logic_error("the fiber runner is already started");
-    for (std::uint32_t i = 0; i < workers_; ++i) threads_.emplace_back([this] { worker_main(); });
+    queues_ = std::make_unique<rh_fiber::WorkQueues>(workers_);
+    for (std::uint32_t i = 0; i < workers_; ++i) threads_.emplace_back([this, i] { worker_main(i); });
   }
 
   void submit(rh_work_fn fn, void* arg) override {
     if (!started_.load(std::memory_order_acquire)) throw std::logic_error("the fiber runner is not started");
     if (stopped_.load(std::memory_order_acquire)) throw std::logic_error("the fiber runner is shut down");
     in_flight_.fetch_add(1, std::memory_order_relaxed);
-    {
-      std::lock_guard<std::mutex> lock(queue_mutex_);
-      queue_.push_back(Work{fn, arg});
+    if (tl_worker_of == this) {
+      queues_->push_local(tl_worker_index, Work{fn, arg});
+    } else {
+      queues_->push_shared(Work{fn, arg});
     }
-    queue_cv_.notify_one();
   }
 
   void shutdown() override {
@@ -73,11 +74,7 @@ class FiberRunner final : public rh::Runner {
       shutting_down_.store(true);
       idle_cv_.wait(lock, [this] { return in_flight_.load() == 0; });
     }
-    {
-      std::lock_guard<std::mutex> lock(queue_mutex_);
-      stopping_ = true;
-    }
-    queue_cv_.notify_all();
+    queues_->stop();
     for (std::thread& t : threads_) t.join();
     threads_.clear();
   }
@@ -128,21 +125,15 @@ class FiberRunner final : public rh::Runner {
   static FiberEvent* as_event(rh_event* e) { return reinterpret_cast<FiberEvent*>(e); }
 
   // Each worker: its main fiber dispatches queued work into new fibers until shutdown.
-  void worker_main() {
+  void worker_main(std::size_t index) {
     tl_worker_of = this;
+    tl_worker_index = index;
     rh_fiber::StackPool pool(static_cast<std::size_t>(stack_kib_) * 1024, /*max_cached=*/4096);
     std::atomic<std::int64_t> live{0};
     boost::fibers::mutex live_mutex;
     boost::fibers::condition_variable live_cv;
-    for (;;) {
-      Work work;
-      {
-        std::unique_lock<std::mutex> lock(queue_mutex_);
-        queue_cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
-        if (queue_.empty()) break;  // stopping, and nothing left
-        work = queue_.back();       // newest first: nested work runs depth-first
-        queue_.pop_back();
-      }
+    Work work;
+    while (queues_->wait_for_work(index, work)) {
       live.fetch_add(1, std::memory_order_relaxed);
       // launch::dispatch: the new fiber runs at once; this dispatcher resumes when it
       // finishes or blocks, so fibers are created no faster than they start.
@@ -173,10 +164,7 @@ class FiberRunner final : public rh::Runner {
   std::uint32_t workers_ = 1;
   std::uint32_t stack_kib_ = 64;
   std::vector<std::thread> threads_;
-  std::mutex queue_mutex_;  // never held across a suspension (see FiberEvent)
-  boost::fibers::condition_variable_any queue_cv_;
-  std::deque<Work> queue_;
-  bool stopping_ = false;  // guarded by queue_mutex_
+  std::unique_ptr<rh_fiber::WorkQueues> queues_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> shutting_down_{false};

@@ -66,9 +66,9 @@ class TaskContext {
   }
 
   // Creates a run of `task`. Futures inside params (or in options.wait_for) are waited for
-  // before it starts. Throws UsageError for an unknown task or bad parameters.
-  Future submit(std::string_view task, const json& params = json::object(),
-                const SubmitOptions& options = {}) const {
+  // before it starts. Null params mean {}. Throws UsageError for an unknown task or bad
+  // parameters.
+  Future submit(std::string_view task, const json& params = json(), const SubmitOptions& options = {}) const {
     if (!params.is_null() && !params.is_object()) {
       throw UsageError("parameters of '" + std::string(task) + "' must be a JSON object");
     }

@@ -76,10 +76,14 @@ struct TaskEntry {
   RetryCondition retry_condition;
 };
 
-inline json parse_params(rh_str text) {
+// Parameters as the task sees them. Most runs have none: they all share one empty object
+// instead of allocating their own.
+inline const json& parse_params(rh_str text, json& storage) {
+  static const json empty = json::object();
   const std::string_view view = to_view(text);
-  if (view.empty() || view == "{}") return json::object();
-  return json::parse(view);
+  if (view.empty() || view == "{}") return empty;
+  storage = json::parse(view);
+  return storage;
 }
 
 // The C entry for every task and flow: runs the body, reports the outcome, and never lets
@@ -94,7 +98,8 @@ inline int32_t call_task(void* user_data, const rh_task_call* call) noexcept {
     return code;
   };
   try {
-    const json params = parse_params(call->params_json);
+    json storage;
+    const json& params = parse_params(call->params_json, storage);
     FlowContext ctx(*call);
     const json result = entry->body(ctx, params);
     if (!result.is_null()) {
