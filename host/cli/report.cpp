@@ -86,34 +86,47 @@ json run_to_json(const Run& run) {
   return out;
 }
 
-json build_report(const RunScope& scope, const std::string& runner, bool interrupted) {
-  json runs = json::array();
+void write_report(std::ostream& out, const RunScope& scope, const std::string& runner, bool interrupted) {
+  const auto dump = [](const json& value, int indent) {
+    return value.dump(indent, ' ', false, json::error_handler_t::replace);
+  };
+  // Indented like json::dump(2), written piece by piece.
+  auto indent_block = [](const std::string& text, const char* pad) {
+    std::string out;
+    for (char c : text) {
+      out += c;
+      if (c == '\n') out += pad;
+    }
+    return out;
+  };
   std::map<std::string, int> by_state;
   json never_started = json::array();
-  for (const RunRef& run : scope.runs()) {
-    runs.push_back(run_to_json(*run));
-    ++by_state[std::string(state_name(run->state()))];
-    if (!run->started()) never_started.push_back(run->id());
-  }
   json flow;
   if (const RunRef& flow_run = scope.flow_run()) {
     flow = run_to_json(*flow_run);
     flow["flow"] = flow_run->task().name;
   }
-  return json{{"schema", 1},
-              {"runner", runner},
-              {"interrupted", interrupted},
-              {"flow", flow},
-              {"task_runs", std::move(runs)},
-              {"summary", {{"task_runs", scope.size()}, {"by_state", by_state}, {"never_started", never_started}}}};
+  out << "{\n  \"schema\": 1,\n  \"runner\": " << dump(runner, -1) << ",\n  \"interrupted\": "
+      << (interrupted ? "true" : "false") << ",\n  \"flow\": " << indent_block(dump(flow, 2), "  ")
+      << ",\n  \"task_runs\": [";
+  const std::vector<RunRef> runs = scope.runs();
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const Run& run = *runs[i];
+    out << (i == 0 ? "\n    " : ",\n    ") << indent_block(dump(run_to_json(run), 2), "    ");
+    ++by_state[std::string(state_name(run.state()))];
+    if (!run.started()) never_started.push_back(run.id());
+  }
+  const json summary = {{"task_runs", runs.size()}, {"by_state", by_state}, {"never_started", never_started}};
+  out << (runs.empty() ? "],\n" : "\n  ],\n") << "  \"summary\": " << indent_block(dump(summary, 2), "  ")
+      << "\n}\n";
 }
 
-void write_report(const std::string& path, const json& report) {
+void write_report_file(const std::string& path, const RunScope& scope, const std::string& runner, bool interrupted) {
   const std::string temporary = path + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
     if (!out) throw std::runtime_error("cannot write the report '" + path + "'");
-    out << report.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+    write_report(out, scope, runner, interrupted);
     if (!out.flush()) throw std::runtime_error("cannot write the report '" + path + "'");
   }
   std::error_code ec;

@@ -14,11 +14,13 @@ namespace rh::host {
 // One run as the report shows it (docs/cli.md#report). The run must be terminal.
 nlohmann::json run_to_json(const Run& run);
 
-// runner, flow (or null for a single task run), task_runs, summary, interrupted.
-nlohmann::json build_report(const RunScope& scope, const std::string& runner, bool interrupted);
+// Writes the report (schema, runner, interrupted, flow or null for a single task run,
+// task_runs, summary) to `out`, one run at a time, so a report of a million runs never
+// exists in memory as one JSON document.
+void write_report(std::ostream& out, const RunScope& scope, const std::string& runner, bool interrupted);
 
-// Writes the report atomically (temporary file + rename). Throws std::runtime_error.
-void write_report(const std::string& path, const nlohmann::json& report);
+// The same into a file, atomically (temporary file + rename). Throws std::runtime_error.
+void write_report_file(const std::string& path, const RunScope& scope, const std::string& runner, bool interrupted);
 
 // The table of task runs: task, run name, final state, attempts, duration. Beyond
 // max_rows runs it lists only the runs that did not complete, then counts by state.

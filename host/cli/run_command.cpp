@@ -181,7 +181,7 @@ int run_command(const RunConfig& config, const std::filesystem::path& exe_dir, s
   print_outcome(out, err, *scope, *target, config.log_format);
   if (config.report) {
     try {
-      write_report(*config.report, build_report(*scope, runner->name(), interrupted));
+      write_report_file(*config.report, *scope, runner->name(), interrupted);
     } catch (const std::exception& e) {
       err << "runner-host: " << e.what() << '\n';
       return kExitUsage;
