@@ -93,26 +93,33 @@ class TbbRunner final : public rh::Runner {
   void submit(rh_work_fn fn, void* arg) override {
     if (!started_.load(std::memory_order_acquire)) throw std::logic_error("the tbb runner is not started");
     if (stopped_.load(std::memory_order_acquire)) throw std::logic_error("the tbb runner is shut down");
-    in_flight_.fetch_add(1, std::memory_order_relaxed);
-    auto task = [this, fn, arg] {
-      fn(arg);
-      finished_one();
-    };
     if (in_arena()) {
-      group_->run(task);  // a worker spawns into its own deque: cheap, and stolen by idle workers
-    } else {
-      arena_->enqueue(task);  // never blocks a foreign thread (unlike task_arena::execute)
+      // A worker spawns into its own deque: cheap, stolen by idle workers, and tracked by
+      // the task group, so no shared counter bounces between cores on every run.
+      group_->run([fn, arg] { fn(arg); });
+      return;
     }
+    // From outside the arena (the host thread, the timer thread): enqueue never blocks the
+    // caller (unlike task_arena::execute); these are counted for shutdown.
+    enqueued_.fetch_add(1, std::memory_order_relaxed);
+    arena_->enqueue([this, fn, arg] {
+      fn(arg);
+      finished_enqueued();
+    });
   }
 
   void shutdown() override {
     if (!started_.load() || stopped_.exchange(true)) return;
-    {
-      std::unique_lock<std::mutex> lock(idle_mutex_);
-      shutting_down_.store(true);
-      idle_cv_.wait(lock, [this] { return in_flight_.load() == 0; });
-    }
-    arena_->execute([this] { group_->wait(); });
+    // Enqueued items may spawn into the group and group tasks may (through timers) cause
+    // enqueues; alternate until both are drained.
+    do {
+      {
+        std::unique_lock<std::mutex> lock(idle_mutex_);
+        shutting_down_.store(true);
+        idle_cv_.wait(lock, [this] { return enqueued_.load() == 0; });
+      }
+      arena_->execute([this] { group_->wait(); });
+    } while (enqueued_.load() != 0);
   }
 
   std::uint32_t concurrency() const override { return workers_; }
@@ -188,8 +195,8 @@ class TbbRunner final : public rh::Runner {
     return event->cv.wait_until(lock, until, [&] { return event->set; });
   }
 
-  void finished_one() {
-    if (in_flight_.fetch_sub(1) == 1 && shutting_down_.load()) {
+  void finished_enqueued() {
+    if (enqueued_.fetch_sub(1) == 1 && shutting_down_.load()) {
       std::lock_guard<std::mutex> lock(idle_mutex_);
       idle_cv_.notify_all();
     }
@@ -203,7 +210,7 @@ class TbbRunner final : public rh::Runner {
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> shutting_down_{false};
-  std::atomic<std::int64_t> in_flight_{0};
+  std::atomic<std::int64_t> enqueued_{0};  // items from outside the arena not yet finished
   std::mutex idle_mutex_;
   std::condition_variable idle_cv_;
 };
