@@ -54,7 +54,16 @@ struct TbbEvent {
   std::vector<Waiter*> waiters;  // suspended tasks
 };
 
-bool in_arena() { return tbb::this_task_arena::current_thread_index() != tbb::task_arena::not_initialized; }
+class TbbRunner;
+
+// The runner whose task this thread is executing right now, or nullptr. Asking oneTBB for
+// the current arena is not enough: a thread attached to TBB's implicit arena also has a
+// slot index, and must neither spawn into our group nor suspend. Reached through
+// out-of-line functions because a suspended task may resume on another thread, and a
+// compiler may keep a thread-local's address across the call that suspended it.
+thread_local TbbRunner* tl_running = nullptr;
+__attribute__((noinline)) TbbRunner* running_runner() { return tl_running; }
+__attribute__((noinline)) void set_running_runner(TbbRunner* runner) { tl_running = runner; }
 
 void on_wait_timeout(void* arg) {
   auto* waiter = static_cast<Waiter*>(arg);
@@ -93,17 +102,17 @@ class TbbRunner final : public rh::Runner {
   void submit(rh_work_fn fn, void* arg) override {
     if (!started_.load(std::memory_order_acquire)) throw std::logic_error("the tbb runner is not started");
     if (stopped_.load(std::memory_order_acquire)) throw std::logic_error("the tbb runner is shut down");
-    if (in_arena()) {
-      // A worker spawns into its own deque: cheap, stolen by idle workers, and tracked by
-      // the task group, so no shared counter bounces between cores on every run.
-      group_->run([fn, arg] { fn(arg); });
+    if (running_runner() == this) {
+      // One of our tasks spawns into its worker's deque: cheap, stolen by idle workers, and
+      // tracked by the task group, so no shared counter bounces between cores on every run.
+      group_->run([this, fn, arg] { run_item(fn, arg); });
       return;
     }
-    // From outside the arena (the host thread, the timer thread): enqueue never blocks the
+    // From outside our tasks (the host thread, the timer thread): enqueue never blocks the
     // caller (unlike task_arena::execute); these are counted for shutdown.
     enqueued_.fetch_add(1, std::memory_order_relaxed);
     arena_->enqueue([this, fn, arg] {
-      fn(arg);
+      run_item(fn, arg);
       finished_enqueued();
     });
   }
@@ -120,6 +129,7 @@ class TbbRunner final : public rh::Runner {
       }
       arena_->execute([this] { group_->wait(); });
     } while (enqueued_.load() != 0);
+    set_running_runner(nullptr);  // this thread may have run items inside group_->wait()
   }
 
   std::uint32_t concurrency() const override { return workers_; }
@@ -151,7 +161,7 @@ class TbbRunner final : public rh::Runner {
 
   bool event_wait(rh_event* e, rh_time_ns deadline, std::uint32_t) override {
     TbbEvent* event = as_event(e);
-    if (!in_arena()) return wait_blocking(event, deadline);
+    if (running_runner() != this) return wait_blocking(event, deadline);
     {
       std::lock_guard<std::mutex> lock(event->mutex);
       if (event->set) return true;
@@ -173,6 +183,7 @@ class TbbRunner final : public rh::Runner {
         waiter->timer_id = schedule_timer(deadline, &on_wait_timeout, waiter);
       }
     });
+    set_running_runner(this);  // resumed, perhaps on another worker thread
     const bool set = waiter->state.load(std::memory_order_acquire) == kSet;
     waiter->release();
     return set;
@@ -184,6 +195,12 @@ class TbbRunner final : public rh::Runner {
 
  private:
   static TbbEvent* as_event(rh_event* e) { return reinterpret_cast<TbbEvent*>(e); }
+
+  void run_item(rh_work_fn fn, void* arg) {
+    set_running_runner(this);
+    fn(arg);
+    set_running_runner(nullptr);
+  }
 
   static bool wait_blocking(TbbEvent* event, rh_time_ns deadline) {
     std::unique_lock<std::mutex> lock(event->mutex);
