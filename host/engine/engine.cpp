@@ -65,10 +65,25 @@ void Engine::track(RunScope* scope, bool add) {
 
 RunRef Engine::create(RunScope& scope, const TaskDef& task, std::uint64_t parent_id, std::string params,
                       bool is_flow_run) {
-  std::string name = task.name;
-  name += '-';
-  append_random_hex(name, 3);
+  // A templated name is rendered now when the parameters are already values, so every event
+  // of the run carries it; with futures it waits for their results (upstreams_ready), and a
+  // rendering error is reported there too.
+  std::string name;
+  bool named = false;
+  if (!task.options.run_name.empty() && !mentions_futures(params)) {
+    try {
+      name = task.options.run_name.render(params.empty() ? nlohmann::json::object() : nlohmann::json::parse(params));
+      named = true;
+    } catch (const std::exception&) {
+    }
+  }
+  if (!named) {
+    name = task.name;
+    name += '-';
+    append_random_hex(name, 3);
+  }
   RunRef run = scope.create_run(task, parent_id, std::move(name), std::move(params), is_flow_run);
+  run->set_name_rendered(named || task.options.run_name.empty());
   transition(*run, StateId::Pending);
   return run;
 }
@@ -144,7 +159,7 @@ void Engine::upstreams_ready(Run& run) {
   }
   if (run.params_have_futures()) {
     if (!resolve_parameters(run)) return;
-  } else if (!run.task().options.run_name.empty()) {
+  } else if (!run.name_rendered()) {
     if (!render_name(run, nullptr)) return;
   }
   acquire_slots(run);

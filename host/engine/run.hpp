@@ -134,6 +134,9 @@ class Run {
   const std::vector<Upstream>& upstreams() const noexcept { return upstreams_; }
   std::atomic<std::uint32_t>& pending_upstreams() noexcept { return pending_upstreams_; }
   bool params_have_futures() const noexcept { return params_have_futures_; }
+  // Whether name() is final: the default name, or the task's template already rendered.
+  bool name_rendered() const noexcept { return name_rendered_; }
+  void set_name_rendered(bool value) noexcept { name_rendered_ = value; }
   void set_params_have_futures(bool value) noexcept { params_have_futures_ = value; }
   bool holds_slots() const noexcept { return holds_slots_; }
   void set_holds_slots(bool value) noexcept { holds_slots_ = value; }
@@ -159,6 +162,7 @@ class Run {
   std::atomic<bool> done_{false};
   mutable SpinLock lock_;
   bool params_have_futures_ = false;
+  bool name_rendered_ = true;
   bool holds_slots_ = false;
   std::uint32_t run_count_ = 0;
   std::string name_;
