@@ -119,8 +119,16 @@ void Engine::await_retry(Run& run, double delay_seconds) {
   release_slots(run);
   run.retain();  // held by the timer
   const std::uint64_t id = TimerService::instance().schedule(deadline_in(delay_seconds), &Engine::on_retry_due, &run);
-  std::lock_guard<SpinLock> lock(run.lock());
-  if (run.state() == StateId::AwaitingRetry) run.attempt().timer_id = id;
+  {
+    std::lock_guard<SpinLock> lock(run.lock());
+    if (run.state() == StateId::AwaitingRetry) run.attempt().timer_id = id;
+  }
+  // interrupt() sets its flag before it looks for waiting retries: either it saw the id
+  // stored above, or we see the flag here. Whoever cancels the timer first ends the run.
+  if (interrupted() && TimerService::instance().cancel(id)) {
+    finish(run, StateId::Cancelled, "The host was interrupted before the retry started.", false);
+    run.release();
+  }
 }
 
 void Engine::continue_after_timeout(void* arg) {

@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace rh::host {
 namespace {
 
@@ -63,7 +65,9 @@ void TaskRunWaiter::stop() {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopped_) return;
     stopped_ = true;
-    for (auto& [id, list] : waiters_) list.set_all();
+    for (auto& [id, blocked] : waiters_) {
+      for (Blocked* b : blocked) b->scheduler->set(b->token);
+    }
     waiters_.clear();
   }
   bus_.unsubscribe(subscription_);
@@ -122,7 +126,10 @@ void TaskRunWaiter::on_event(const TaskRunEvent& event) {
     cache_[state.run_id] = std::prev(order_.end());
     evict_locked(now);
     if (auto w = waiters_.find(state.run_id); w != waiters_.end()) {
-      w->second.set_all();
+      for (Blocked* b : w->second) {
+        b->state = state;
+        b->scheduler->set(b->token);
+      }
       waiters_.erase(w);
     }
     if (auto c = callbacks_.find(state.run_id); c != callbacks_.end()) {
@@ -149,7 +156,7 @@ std::int32_t TaskRunWaiter::wait_for_task_run(std::uint64_t run_id, std::int64_t
   }
   Scheduler& scheduler = current_scheduler();
   for (;;) {
-    rh_event* token = nullptr;
+    Blocked blocked{&scheduler, nullptr, std::nullopt};
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (const FinalState* found = find_locked(run_id, monotonic_ns())) {
@@ -159,21 +166,27 @@ std::int32_t TaskRunWaiter::wait_for_task_run(std::uint64_t run_id, std::int64_t
       if (stopped_) return RH_STOPPED;
       if (deadline != RH_DEADLINE_NONE && monotonic_ns() >= deadline) return RH_TIMEOUT;
       // Registered under the same lock on_event takes: a run ending between the cache check
-      // above and the wait below still sets this token.
-      token = scheduler.make_token();
-      waiters_[run_id].add(scheduler, token);
+      // above and the wait below still reaches this waiter.
+      blocked.token = scheduler.make_token();
+      waiters_[run_id].push_back(&blocked);
     }
-    const std::int32_t status = block_on(scheduler, token, deadline);
+    const std::int32_t status = block_on(scheduler, blocked.token, deadline);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (auto w = waiters_.find(run_id); w != waiters_.end()) {
-        w->second.remove(token);
-        if (w->second.empty()) waiters_.erase(w);
+        auto& list = w->second;
+        list.erase(std::remove(list.begin(), list.end(), &blocked), list.end());
+        if (list.empty()) waiters_.erase(w);
+      }
+      if (blocked.state) {
+        scheduler.destroy(blocked.token);
+        if (out != nullptr) *out = *blocked.state;
+        return RH_OK;
       }
     }
-    scheduler.destroy(token);
+    scheduler.destroy(blocked.token);
     if (status == RH_CANCELLED || status == RH_TIMED_OUT_ATTEMPT) return status;
-    // Loop: found in the cache -> RH_OK; deadline passed -> RH_TIMEOUT; stopped -> RH_STOPPED.
+    // Loop: deadline passed -> RH_TIMEOUT; stopped -> RH_STOPPED; otherwise wait again.
   }
 }
 

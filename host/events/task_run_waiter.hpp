@@ -7,7 +7,6 @@
 
 #include "engine/scheduler.hpp"
 #include "engine/state.hpp"
-#include "engine/wait_list.hpp"
 #include "events/event_bus.hpp"
 
 #include <cstdint>
@@ -84,9 +83,17 @@ class TaskRunWaiter {
   std::uint64_t subscription_ = 0;
   mutable std::mutex mutex_;
   bool stopped_ = false;
+  // A blocked wait. on_event hands it the final state directly, so the waiter never has
+  // to find it in the cache again (the entry may expire or be evicted before it runs).
+  struct Blocked {
+    Scheduler* scheduler;
+    rh_event* token;
+    std::optional<FinalState> state;
+  };
+
   std::list<Entry> order_;  // insertion order = expiry order (one TTL for all)
   std::unordered_map<std::uint64_t, std::list<Entry>::iterator> cache_;
-  std::unordered_map<std::uint64_t, WaitList> waiters_;
+  std::unordered_map<std::uint64_t, std::vector<Blocked*>> waiters_;
   std::unordered_map<std::uint64_t, std::vector<Callback>> callbacks_;
 };
 

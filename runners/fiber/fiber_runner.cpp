@@ -53,6 +53,9 @@ class FiberRunner final : public rh::Runner {
   void start() override {
     if (started_.exchange(true)) throw std::logic_error("the fiber runner is already started");
     queues_ = std::make_unique<rh_fiber::WorkQueues>(workers_);
+    for (std::uint32_t i = 0; i < workers_; ++i) {
+      worker_state_.push_back(std::make_unique<WorkerState>(static_cast<std::size_t>(stack_kib_) * 1024));
+    }
     for (std::uint32_t i = 0; i < workers_; ++i) threads_.emplace_back([this, i] { worker_main(i); });
   }
 
@@ -124,14 +127,26 @@ class FiberRunner final : public rh::Runner {
  private:
   static FiberEvent* as_event(rh_event* e) { return reinterpret_cast<FiberEvent*>(e); }
 
+  // What one worker thread's fibers use. Owned by the runner, not the thread: Boost.Fiber
+  // frees the last fibers' stacks in the thread's exit handlers, after worker_main returned,
+  // so the pool must outlive the thread (it is destroyed after the join).
+  struct WorkerState {
+    explicit WorkerState(std::size_t stack_size) : pool(stack_size, /*max_cached=*/4096) {}
+    rh_fiber::StackPool pool;
+    std::atomic<std::int64_t> live{0};
+    boost::fibers::mutex live_mutex;
+    boost::fibers::condition_variable live_cv;
+  };
+
   // Each worker: its main fiber dispatches queued work into new fibers until shutdown.
   void worker_main(std::size_t index) {
     tl_worker_of = this;
     tl_worker_index = index;
-    rh_fiber::StackPool pool(static_cast<std::size_t>(stack_kib_) * 1024, /*max_cached=*/4096);
-    std::atomic<std::int64_t> live{0};
-    boost::fibers::mutex live_mutex;
-    boost::fibers::condition_variable live_cv;
+    WorkerState& state = *worker_state_[index];
+    rh_fiber::StackPool& pool = state.pool;
+    std::atomic<std::int64_t>& live = state.live;
+    boost::fibers::mutex& live_mutex = state.live_mutex;
+    boost::fibers::condition_variable& live_cv = state.live_cv;
     Work work;
     while (queues_->wait_for_work(index, work)) {
       live.fetch_add(1, std::memory_order_relaxed);
@@ -148,7 +163,7 @@ class FiberRunner final : public rh::Runner {
                            })
           .detach();
     }
-    // Fibers of this thread use its stack pool: wait for them before it goes away.
+    // Let every fiber of this thread finish before the thread ends.
     std::unique_lock<boost::fibers::mutex> lock(live_mutex);
     live_cv.wait(lock, [&] { return live.load() == 0; });
     tl_worker_of = nullptr;
@@ -163,6 +178,7 @@ class FiberRunner final : public rh::Runner {
 
   std::uint32_t workers_ = 1;
   std::uint32_t stack_kib_ = 64;
+  std::vector<std::unique_ptr<WorkerState>> worker_state_;  // declared before threads_: outlives them
   std::vector<std::thread> threads_;
   std::unique_ptr<rh_fiber::WorkQueues> queues_;
   std::atomic<bool> started_{false};

@@ -108,12 +108,8 @@ TEST(TaskRunWaiterCache, CallbacksDoNotDependOnTheCache) {
 // Nor should a wait that is already blocked when the run ends: it was woken for that run,
 // so it must return RH_OK even if the cache entry is gone by the time the thread runs
 // (a TTL of 1 ns makes that certain; max_entries eviction under load does the same).
-// BUG: expected RH_OK with the Crashed state as soon as the run ends; actual: the woken
-// wait looks the run up in the cache again (task_run_waiter.cpp, wait_for_task_run's loop),
-// finds the entry already expired, goes back to sleep and returns RH_TIMEOUT at its
-// deadline (60 s here). With the default TTL the same happens when max_entries newer runs
-// end before the woken thread or fiber gets to run.
-TEST(TaskRunWaiterCache, DISABLED_ABlockedWaitGetsTheStateEvenIfTheEntryExpiredBeforeItRan) {
+// A woken wait gets the state handed over, even if the cache entry is already gone.
+TEST(TaskRunWaiterCache, ABlockedWaitGetsTheStateEvenIfTheEntryExpiredBeforeItRan) {
   EventBus bus;
   TaskRunWaiter waiter(bus, WaiterOptions{100, 1e-9});
   Arrivals announced;

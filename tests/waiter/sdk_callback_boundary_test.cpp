@@ -63,12 +63,9 @@ TEST_F(SdkCallbackBoundary, FutureDoneCallbackExceptionStaysInTheSdk) {
   EXPECT_FALSE(g_escaped);
 }
 
-// BUG: expected the SDK's TaskRunWaiter::add_done_callback to catch and log an exception
-// from the user's callback, as Future::add_done_callback does; actual: its C trampoline
-// (sdk/include/runner_host/task_run_waiter.hpp) lets the exception unwind into the host
-// through the rh_waiter_callback pointer. It only works today because the host is C++ and
-// catches it (task_run_waiter.cpp); across a real plugin boundary it breaks rule 6.
-TEST_F(SdkCallbackBoundary, DISABLED_WaiterDoneCallbackExceptionStaysInTheSdk) {
+// The SDK's TaskRunWaiter::add_done_callback catches and logs a callback's exception, as
+// Future::add_done_callback does: nothing unwinds through the C callback pointer.
+TEST_F(SdkCallbackBoundary, WaiterDoneCallbackExceptionStaysInTheSdk) {
   rh::TaskRunWaiter waiter;  // a real private waiter; only the registration is replaced
   int calls = 0;
   waiter.add_done_callback(5, [&](std::uint64_t) {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace rh {
@@ -52,7 +53,15 @@ class TaskRunWaiter {
         [](void* ud, std::uint64_t id) {
           std::unique_ptr<std::function<void(std::uint64_t)>> callback(
               static_cast<std::function<void(std::uint64_t)>*>(ud));
-          (*callback)(id);
+          try {
+            (*callback)(id);
+          } catch (...) {  // never across the C boundary
+            detail::ErrorCapture error;
+            detail::report_current_exception(&error.sink);
+            const std::string line = "TaskRunWaiter done callback for run " + std::to_string(id) + " raised " +
+                                     error.type + ": " + error.message;
+            detail::host().log(RH_LOG_ERROR, detail::to_str("rh.sdk"), detail::to_str(line));
+          }
         },
         payload);
   }

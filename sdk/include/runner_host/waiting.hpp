@@ -19,6 +19,11 @@
 
 namespace rh {
 
+struct DoneAndNotDone {
+  std::vector<Future> done;      // in completion order
+  std::vector<Future> not_done;  // in input order
+};
+
 namespace detail {
 
 // Owns an rh_waitset filled with the given futures (duplicates removed).
@@ -61,29 +66,33 @@ class WaitSet {
   std::vector<std::size_t> done_;
 };
 
+// A timeout as a deadline; a negative timeout is an error (unlike a single future's wait).
 template <class Rep, class Period>
-rh_time_ns checked_deadline(std::optional<std::chrono::duration<Rep, Period>> timeout) {
-  if (!timeout) return RH_DEADLINE_NONE;
-  if (timeout->count() < 0) {
-    throw std::invalid_argument("'timeout' must be a non-negative number, got " +
-                                std::to_string(std::chrono::duration<double>(*timeout).count()));
+rh_time_ns checked_deadline(std::chrono::duration<Rep, Period> timeout) {
+  if (timeout.count() < 0) {
+    std::string seconds = std::to_string(std::chrono::duration<double>(timeout).count());
+    seconds.erase(seconds.find_last_not_of('0') + 1);
+    if (!seconds.empty() && seconds.back() == '.') seconds.pop_back();
+    throw std::invalid_argument("'timeout' must be a non-negative number, got " + seconds);
   }
-  return deadline_after(*timeout);
+  return deadline_after(timeout);
 }
+
+inline DoneAndNotDone split_done(const std::vector<Future>& futures, rh_time_ns deadline);
 
 }  // namespace detail
 
-struct DoneAndNotDone {
-  std::vector<Future> done;      // in completion order
-  std::vector<Future> not_done;  // in input order
-};
+// Waits until every future is done; duplicates are counted once.
+inline DoneAndNotDone wait(const std::vector<Future>& futures) { return detail::split_done(futures, RH_DEADLINE_NONE); }
 
 // Waits until every future is done or the timeout passes; never throws on timeout.
-// Duplicates are counted once. A negative timeout is an error.
-template <class Rep = double, class Period = std::ratio<1>>
-DoneAndNotDone wait(const std::vector<Future>& futures,
-                    std::optional<std::chrono::duration<Rep, Period>> timeout = std::nullopt) {
-  const rh_time_ns deadline = detail::checked_deadline(timeout);
+// A negative timeout is an error.
+template <class Rep, class Period>
+DoneAndNotDone wait(const std::vector<Future>& futures, std::chrono::duration<Rep, Period> timeout) {
+  return detail::split_done(futures, detail::checked_deadline(timeout));
+}
+
+inline DoneAndNotDone detail::split_done(const std::vector<Future>& futures, rh_time_ns deadline) {
   detail::WaitSet set(futures);
   DoneAndNotDone out;
   bool timed_out = false;
@@ -100,9 +109,9 @@ DoneAndNotDone wait(const std::vector<Future>& futures,
 // from construction; when it passes, next() throws TimeoutError("N (of M) futures unfinished").
 class AsCompleted {
  public:
-  template <class Rep = double, class Period = std::ratio<1>>
-  explicit AsCompleted(const std::vector<Future>& futures,
-                       std::optional<std::chrono::duration<Rep, Period>> timeout = std::nullopt)
+  explicit AsCompleted(const std::vector<Future>& futures) : deadline_(RH_DEADLINE_NONE), set_(futures) {}
+  template <class Rep, class Period>
+  AsCompleted(const std::vector<Future>& futures, std::chrono::duration<Rep, Period> timeout)
       : deadline_(detail::checked_deadline(timeout)), set_(futures) {}
 
   // The next finished future, or nullopt when all were returned.
@@ -147,9 +156,9 @@ class AsCompleted {
   std::size_t returned_ = 0;
 };
 
-template <class Rep = double, class Period = std::ratio<1>>
-AsCompleted as_completed(const std::vector<Future>& futures,
-                         std::optional<std::chrono::duration<Rep, Period>> timeout = std::nullopt) {
+inline AsCompleted as_completed(const std::vector<Future>& futures) { return AsCompleted(futures); }
+template <class Rep, class Period>
+AsCompleted as_completed(const std::vector<Future>& futures, std::chrono::duration<Rep, Period> timeout) {
   return AsCompleted(futures, timeout);
 }
 
