@@ -86,6 +86,7 @@ Engine::AttemptEnd Engine::run_one_attempt(Run& run) {
   run.lock().lock();
   const StateId state = run.started() ? StateId::Retrying : StateId::Running;
   run.count_attempt();
+  run.clear_error();  // the previous attempt's error does not belong to this one
   run.lock().unlock();
   transition(run, state);
   run_hooks(run, RH_HOOK_ON_RUNNING);
@@ -138,10 +139,15 @@ Engine::AttemptEnd Engine::run_one_attempt(Run& run) {
   set_current_attempt(nullptr);
 
   const Closed closed = close_attempt(run, generation);
-  if (closed != Closed::Open) {
+  // A task that stopped because of its deadline (its sleep or wait threw) cooperated; one
+  // that returned anything else after the deadline had its outcome overtaken.
+  const bool stopped_for_deadline = code == RH_TASK_TIMED_OUT || code == RH_TASK_CANCELLED;
+  if (closed == Closed::Abandoned || (closed == Closed::PastDeadline && !stopped_for_deadline)) {
     log_for(run, RH_LOG_WARN,
             std::string("an attempt returned after its timeout; its outcome is discarded") +
                 (ctx.has_error ? " (" + ctx.error_type + ": " + ctx.error_message + ")" : std::string()));
+  }
+  if (closed != Closed::Open) {
     if (closed == Closed::Abandoned) return AttemptEnd::Handled;
     {
       std::lock_guard<SpinLock> lock(run.lock());

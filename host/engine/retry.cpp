@@ -103,8 +103,9 @@ bool Engine::after_failure(Run& run, FailureKind kind, bool on_worker) {
   } else {
     message = "Task run encountered an exception " + error_summary(run);
   }
-  log_for(run, RH_LOG_ERROR,
-          "failed with " + error_summary(run) + (retries > 0 ? " - Retries are exhausted" : std::string()));
+  std::string why;
+  if (retries > 0) why = retries_remain(run) ? " - not retried" : " - Retries are exhausted";
+  log_for(run, RH_LOG_ERROR, "failed with " + error_summary(run) + why);
   finish(run, final_state, std::move(message), on_worker);
   return false;
 }

@@ -120,6 +120,7 @@ class Run {
   void set_error(std::string type, std::string message) {
     error_ = std::make_unique<RunError>(RunError{std::move(type), std::move(message)});
   }
+  void clear_error() noexcept { error_.reset(); }
 
   // Derived accounting (0 when absent): first Running, terminal, time spent RUNNING-type.
   std::int64_t start_time_us() const noexcept;

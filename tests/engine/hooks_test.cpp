@@ -272,13 +272,7 @@ TEST(EngineHooks, FailureHookReceivesTheError) {
 
 // "result or error": a run that failed once and then completed hands its completion hook
 // the result, not the error of the earlier attempt.
-// BUG: the on_completion RunInfo of a run that completed on a retry still carries the
-// first attempt's error. Expected: error_type and error_message empty. Actual:
-// error_type "std::runtime_error", error_message "first attempt" — Run::error() is never
-// cleared when a later attempt succeeds, and make_run_view (host/engine/completion.cpp)
-// copies it into every view whatever the state (so Run::error() of the Completed run is
-// also still set).
-TEST(EngineHooks, DISABLED_CompletionAfterARetryCarriesNoStaleError) {
+TEST(EngineHooks, CompletionAfterARetryCarriesNoStaleError) {
   EngineHarness h("sequential");
   HookCalls hooks;
   hooks.attach_all(h.library()

@@ -18,7 +18,7 @@ struct RunInfo {
   std::string run_name;
   State state;
   std::uint32_t run_count = 0;
-  json params;
+  json params;             // {} when the run has none
   json result;             // null unless the state is COMPLETED-type
   std::string error_type;  // set after a failure: the exception type, e.g. "std::runtime_error"
   std::string error_message;
@@ -31,7 +31,7 @@ struct RunInfo {
         run_name(detail::to_view(view.run_name)),
         state(detail::state_from_view(view)),
         run_count(view.run_count),
-        params(parse_or_null(view.params_json)),
+        params(view.params_json.size == 0 ? json::object() : parse_or_null(view.params_json)),
         result(parse_or_null(view.result_json)),
         error_type(detail::to_view(view.error_type)),
         error_message(detail::to_view(view.error_message)) {}
