@@ -132,7 +132,7 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
   }
   if (list->parsed()) {
     if (!flags.plugins.empty()) config.plugins = flags.plugins;
-    return list_command(config.plugins, out, err);
+    return list_command(config.plugins, config.task_overrides, config.source, out, err);
   }
   if (auto problem = merge_flags(flags, config)) {
     err << "runner-host: " << *problem << '\n';

@@ -30,7 +30,8 @@ void print_defs(std::ostream& out, const char* heading, const std::vector<const 
 
 }  // namespace
 
-int list_command(const std::vector<std::string>& plugins, std::ostream& out, std::ostream& err) {
+int list_command(const std::vector<std::string>& plugins, const nlohmann::json& task_overrides,
+                 const std::string& source, std::ostream& out, std::ostream& err) {
   if (plugins.empty()) {
     err << "runner-host: list needs at least one --plugin FILE\n";
     return kExitUsage;
@@ -43,6 +44,7 @@ int list_command(const std::vector<std::string>& plugins, std::ostream& out, std
       loaded.push_back(loader.load_task_library(path));
       registry.add_library(*loaded.back().library, path);
     }
+    registry.apply_overrides(task_overrides, source);
   } catch (const std::exception& e) {
     err << "runner-host: " << e.what() << '\n';
     return kExitUsage;

@@ -142,7 +142,7 @@ Engine::AttemptEnd Engine::run_one_attempt(Run& run) {
   // A task that stopped because of its deadline (its sleep or wait threw) cooperated; one
   // that returned anything else after the deadline had its outcome overtaken.
   const bool stopped_for_deadline = code == RH_TASK_TIMED_OUT || code == RH_TASK_CANCELLED;
-  if (closed == Closed::Abandoned || (closed == Closed::PastDeadline && !stopped_for_deadline)) {
+  if (closed != Closed::Open && !stopped_for_deadline) {
     log_for(run, RH_LOG_WARN,
             std::string("an attempt returned after its timeout; its outcome is discarded") +
                 (ctx.has_error ? " (" + ctx.error_type + ": " + ctx.error_message + ")" : std::string()));

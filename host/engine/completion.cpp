@@ -139,7 +139,11 @@ void Engine::run_hooks(Run& run, std::uint32_t kind) {
 }
 
 void Engine::cancel_never_started(Run& run) {
-  finish(run, StateId::Cancelled, "The run never started: the host was interrupted.", false);
+  // Also reached by a run waiting for its tag slots again after a retry delay.
+  finish(run, StateId::Cancelled,
+         run.started() ? "The host was interrupted before the retry started."
+                       : "The run never started: the host was interrupted.",
+         false);
 }
 
 }  // namespace rh::host

@@ -149,7 +149,8 @@ LoadedPlugin PluginLoader::load_runner(const std::string& path) {
                       " bytes) has no runner table");
   }
   const rh_runner_api& api = *d.runner;
-  if (api.struct_size < sizeof(rh_runner_api) || api.create == nullptr || api.submit == nullptr ||
+  // Every function of ABI 1.0 is required; fields appended later will be optional.
+  if (!RH_HAS_FIELD(&api, rh_runner_api, yield) || api.create == nullptr || api.submit == nullptr ||
       api.event_wait == nullptr) {
     throw PluginError("plugin '" + path + "': its runner table is incomplete for ABI " +
                       std::to_string(RH_ABI_VERSION_MAJOR) + "." + std::to_string(RH_ABI_VERSION_MINOR));

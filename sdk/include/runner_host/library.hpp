@@ -300,6 +300,7 @@ inline RegisterFn& register_slot() {
 
 inline const rh_task_library* load_task_library(rh_error_sink* err) noexcept {
   try {
+    if (host_slot() == nullptr) throw std::runtime_error(host_refusal());
     static Library library;
     static const rh_task_library* table = [] {
       register_slot()(library);
@@ -313,7 +314,7 @@ inline const rh_task_library* load_task_library(rh_error_sink* err) noexcept {
 }
 
 inline const rh_plugin_descriptor* task_library_entry(const rh_host_offer* offer, RegisterFn fn) noexcept {
-  if (offer != nullptr && offer->abi_major == RH_ABI_VERSION_MAJOR) host_slot() = offer->host;
+  accept_host(offer);
   register_slot() = fn;
   static const rh_plugin_descriptor descriptor = {
       sizeof(rh_plugin_descriptor), RH_ABI_VERSION_MAJOR, RH_ABI_VERSION_MINOR, RH_PLUGIN_KIND_TASK_LIBRARY,

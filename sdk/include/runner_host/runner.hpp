@@ -110,6 +110,7 @@ const rh_runner_api* runner_table() {
       /*create*/
       [](rh_str options, rh_error_sink* err) -> rh_runner* {
         try {
+          if (host_slot() == nullptr) throw std::runtime_error(host_refusal());
           const std::string_view text = to_view(options);
           json parsed = text.empty() ? json::object() : json::parse(text);
           Runner* runner = new R(std::move(parsed));
@@ -157,7 +158,7 @@ const rh_runner_api* runner_table() {
 
 inline const rh_plugin_descriptor* runner_entry(const rh_host_offer* offer, const char* name, const char* version,
                                                 const rh_runner_api* table) noexcept {
-  if (offer != nullptr && offer->abi_major == RH_ABI_VERSION_MAJOR) host_slot() = offer->host;
+  accept_host(offer);
   static rh_plugin_descriptor descriptor{};
   descriptor = rh_plugin_descriptor{sizeof(rh_plugin_descriptor), RH_ABI_VERSION_MAJOR, RH_ABI_VERSION_MINOR,
                                     RH_PLUGIN_KIND_RUNNER, to_str(name), to_str(version), nullptr, table};

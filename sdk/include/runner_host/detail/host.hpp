@@ -23,6 +23,22 @@ inline const rh_host_api*& host_slot() {
   return host;
 }
 
+// Takes the host's table at plugin entry if this SDK can use it: same major, and a table
+// large enough for every function this SDK calls (a host of an older minor may lack some).
+// Returns false, leaving the SDK unusable, otherwise.
+inline bool accept_host(const rh_host_offer* offer) {
+  if (offer == nullptr || offer->abi_major != RH_ABI_VERSION_MAJOR || offer->host == nullptr) return false;
+  if (!RH_HAS_FIELD(offer->host, rh_host_api, waiter_add_done_callback)) return false;
+  host_slot() = offer->host;
+  return true;
+}
+
+// Why the SDK cannot run, for the error a plugin reports at load.
+inline std::string host_refusal() {
+  return "this plugin was built with the runner-host SDK for ABI " + std::to_string(RH_ABI_VERSION_MAJOR) + "." +
+         std::to_string(RH_ABI_VERSION_MINOR) + ", and the host does not offer all of its functions";
+}
+
 inline const rh_host_api& host() {
   const rh_host_api* api = host_slot();
   if (api == nullptr) {
