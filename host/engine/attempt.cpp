@@ -44,9 +44,11 @@ void Engine::schedule_attempt(Run& run) {
   // The work item holds a reference: an attempt abandoned at its deadline may still be
   // executing after the run ended and its scope was released.
   run.retain();
+  run.mark_queued();
   try {
     scheduler_.submit(&Engine::attempt_entry, &run);
   } catch (const RunnerRefused& e) {
+    run.claim_queued();
     run.release();
     {
       std::lock_guard<SpinLock> lock(run.lock());
@@ -58,14 +60,26 @@ void Engine::schedule_attempt(Run& run) {
 
 void Engine::attempt_entry(void* arg) {
   Run& run = *static_cast<Run*>(arg);
-  {
+  // Nothing to do when a waiter already ran this attempt in place (Engine::run_in_place).
+  if (run.claim_queued()) {
     const AttemptScope scope;
-    run.engine().run_attempts(run);
+    run.engine().run_attempts(run, 0);
   }
   run.release();
 }
 
-void Engine::run_attempts(Run& run) {
+bool Engine::run_in_place(Run& target, const AttemptContext& waiter, std::int64_t deadline) {
+  // Only an untimed wait by an attempt without a deadline: a run executing on the waiter's
+  // stack holds the waiter until it ends, so the waiter could not stop at a deadline.
+  if (waiter.inline_depth >= scheduler_.inline_depth() || deadline != RH_DEADLINE_NONE) return false;
+  if (waiter.run->attempt().deadline.load(std::memory_order_acquire) != RH_DEADLINE_NONE) return false;
+  if (attempt_status(waiter) != RH_OK || !target.claim_queued()) return false;
+  const AttemptScope scope;
+  run_attempts(target, waiter.inline_depth + 1);
+  return true;
+}
+
+void Engine::run_attempts(Run& run, std::uint32_t inline_depth) {
   for (;;) {
     if (interrupted()) {
       if (!run.started()) {
@@ -75,11 +89,11 @@ void Engine::run_attempts(Run& run) {
       }
       return;
     }
-    if (run_one_attempt(run) != AttemptEnd::Retry) return;
+    if (run_one_attempt(run, inline_depth) != AttemptEnd::Retry) return;
   }
 }
 
-Engine::AttemptEnd Engine::run_one_attempt(Run& run) {
+Engine::AttemptEnd Engine::run_one_attempt(Run& run, std::uint32_t inline_depth) {
   const TaskDef& task = run.task();
   const TaskOptions& options = task.options;
 
@@ -123,7 +137,7 @@ Engine::AttemptEnd Engine::run_one_attempt(Run& run) {
     }
   }
 
-  AttemptContext ctx{&run, generation, {}, {}, {}, false};
+  AttemptContext ctx{&run, generation, inline_depth, {}, {}, {}, false};
   const std::string& params = run.params();
   const std::string& name = run.name();
   const rh_task_call call{sizeof(rh_task_call),
@@ -151,8 +165,8 @@ Engine::AttemptEnd Engine::run_one_attempt(Run& run) {
     if (closed == Closed::Abandoned) return AttemptEnd::Handled;
     {
       std::lock_guard<SpinLock> lock(run.lock());
-      run.set_error("rh::TimeoutError", "Task run exceeded timeout of " + format_seconds(options.timeout_seconds) +
-                                            " second(s)");
+      run.set_error("rh::TimeoutError",
+                    "Task run exceeded timeout of " + format_seconds(options.timeout_seconds) + " second(s)");
     }
     return after_failure(run, FailureKind::EngineTimeout, true) ? AttemptEnd::Retry : AttemptEnd::Handled;
   }

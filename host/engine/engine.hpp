@@ -50,6 +50,7 @@ struct DependencySpec {
 struct AttemptContext {
   Run* run;
   std::uint32_t generation;
+  std::uint32_t inline_depth;  // runs this attempt runs nested in (Engine::wait_run)
   std::string result;
   std::string error_type;
   std::string error_message;
@@ -124,9 +125,12 @@ class Engine {
   // --- attempts (attempt.cpp) ---
   void schedule_attempt(Run& run);
   static void attempt_entry(void* arg);
-  void run_attempts(Run& run);
+  void run_attempts(Run& run, std::uint32_t inline_depth);
   enum class AttemptEnd { Finished, Retry, Handled };
-  AttemptEnd run_one_attempt(Run& run);
+  AttemptEnd run_one_attempt(Run& run, std::uint32_t inline_depth);
+  // Runs a queued, not yet started run on the waiting attempt's own stack when the runner
+  // allows it. Returns false when it did not (the caller then waits as usual).
+  bool run_in_place(Run& target, const AttemptContext& waiter, std::int64_t deadline);
   static void on_attempt_timeout(void* arg);
   void attempt_timed_out(Run& run);
   static void on_retry_due(void* arg);
@@ -158,8 +162,8 @@ class Engine {
 
   // --- states and events (engine.cpp) ---
   void transition(Run& run, StateId state, std::string message = {}, std::int64_t scheduled_us = 0);
-  void publish(const Run& run, const StateEntry& entry, const StateEntry* previous,
-               std::string_view message, std::string_view previous_message);
+  void publish(const Run& run, const StateEntry& entry, const StateEntry* previous, std::string_view message,
+               std::string_view previous_message);
 
   void stop_attempt(Run& run, StopReason reason);
   void track(RunScope* scope, bool add);

@@ -113,8 +113,8 @@ bool Engine::after_failure(Run& run, FailureKind kind, bool on_worker) {
 void Engine::await_retry(Run& run, double delay_seconds) {
   const std::int64_t due_wall = wall_us() + static_cast<std::int64_t>(delay_seconds * 1e6);
   transition(run, StateId::AwaitingRetry,
-             "Retry " + std::to_string(run.run_count()) + "/" + std::to_string(run.task().options.retries) +
-                 " in " + format_seconds(delay_seconds) + " second(s)",
+             "Retry " + std::to_string(run.run_count()) + "/" + std::to_string(run.task().options.retries) + " in " +
+                 format_seconds(delay_seconds) + " second(s)",
              due_wall);
   // A waiting retry holds no tag slot, no worker and no fiber: only this timer.
   release_slots(run);
@@ -137,7 +137,7 @@ void Engine::continue_after_timeout(void* arg) {
   Engine& engine = run.engine();
   {
     const AttemptScope scope;
-    if (engine.after_failure(run, FailureKind::EngineTimeout, true)) engine.run_attempts(run);
+    if (engine.after_failure(run, FailureKind::EngineTimeout, true)) engine.run_attempts(run, 0);
   }
   run.release();
 }

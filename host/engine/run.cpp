@@ -23,7 +23,27 @@ Run::Run(Engine& engine, const TaskDef& task, RunScope* scope, std::uint64_t id,
       params_(std::move(params)) {}
 
 void Run::release() noexcept {
-  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // A run holds references to its upstreams, so freeing the end of a long dependency chain
+  // would free the whole chain recursively, one stack frame per hop: enough to overflow a
+  // fiber stack at 10^5 hops and the main thread at 10^6. The outermost release on this
+  // thread frees runs one after another instead. Destructors never suspend, so the list
+  // stays on the thread that started it.
+  thread_local bool freeing = false;
+  thread_local std::vector<Run*> to_free;
+  if (freeing) {
+    to_free.push_back(this);
+    return;
+  }
+  freeing = true;
+  delete this;
+  while (!to_free.empty()) {
+    Run* next = to_free.back();
+    to_free.pop_back();
+    delete next;
+  }
+  if (to_free.capacity() > 4096) std::vector<Run*>().swap(to_free);  // bounded per thread
+  freeing = false;
 }
 
 std::uint64_t Run::flow_run_id() const noexcept { return scope_ == nullptr ? 0 : scope_->flow_run_id(); }
@@ -49,9 +69,7 @@ std::int64_t Run::start_time_us() const noexcept {
   return 0;
 }
 
-std::int64_t Run::end_time_us() const noexcept {
-  return is_terminal(history_.back().id) ? history_.back().time_us : 0;
-}
+std::int64_t Run::end_time_us() const noexcept { return is_terminal(history_.back().id) ? history_.back().time_us : 0; }
 
 std::int64_t Run::total_run_time_us() const noexcept {
   std::int64_t total = 0;

@@ -26,8 +26,8 @@ class Scheduler;
 struct TaskDef;
 
 struct StateEntry {
-  std::int64_t time_us;   // wall clock; strictly increasing within a run
-  std::uint32_t detail;   // 0: none, else 1 + index into the run's details
+  std::int64_t time_us;  // wall clock; strictly increasing within a run
+  std::uint32_t detail;  // 0: none, else 1 + index into the run's details
   StateId id;
 };
 
@@ -56,18 +56,18 @@ using DoneFn = void (*)(void* arg, Run* run);
 enum class StopReason : std::uint8_t { None = 0, Cancelled = 1, TimedOut = 2 };
 
 struct AttemptState {
-  std::atomic<std::uint32_t> generation{0};  // bumps at each attempt start and on abandonment
-  std::atomic<std::uint8_t> stop{0};         // StopReason of the current generation
-  bool active = false;                       // user code of `generation` is executing
+  std::atomic<std::uint32_t> generation{0};       // bumps at each attempt start and on abandonment
+  std::atomic<std::uint8_t> stop{0};              // StopReason of the current generation
+  bool active = false;                            // user code of `generation` is executing
   std::atomic<std::int64_t> deadline{INT64_MAX};  // monotonic ns
-  std::uint64_t timer_id = 0;                // timeout timer, or retry-delay timer while AwaitingRetry
-  rh_event* wait_token = nullptr;            // what the attempt is blocked on, to wake it on stop
+  std::uint64_t timer_id = 0;                     // timeout timer, or retry-delay timer while AwaitingRetry
+  rh_event* wait_token = nullptr;                 // what the attempt is blocked on, to wake it on stop
 };
 
 class Run {
  public:
-  Run(Engine& engine, const TaskDef& task, RunScope* scope, std::uint64_t id, std::uint64_t parent_id,
-      std::string name, std::string params);
+  Run(Engine& engine, const TaskDef& task, RunScope* scope, std::uint64_t id, std::uint64_t parent_id, std::string name,
+      std::string params);
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
 
@@ -100,9 +100,7 @@ class Run {
   const StateHistory& history() const noexcept { return history_; }
   StateId state() const noexcept { return history_.back().id; }
   const StateEntry& current() const noexcept { return history_.back(); }
-  const StateEntry* previous() const noexcept {
-    return history_.size() > 1 ? &history_[history_.size() - 2] : nullptr;
-  }
+  const StateEntry* previous() const noexcept { return history_.size() > 1 ? &history_[history_.size() - 2] : nullptr; }
   const StateDetail* detail(const StateEntry& entry) const noexcept {
     return entry.detail == 0 ? nullptr : &details_[entry.detail - 1];
   }
@@ -142,6 +140,14 @@ class Run {
   bool holds_slots() const noexcept { return holds_slots_; }
   void set_holds_slots(bool value) noexcept { holds_slots_ = value; }
 
+  // An attempt of this run waits in the runner's queue. Whoever claims it executes it: the
+  // queued work item, or a worker that waits for this run and runs it in place
+  // (Engine::wait_run). The loser finds nothing to do.
+  void mark_queued() noexcept { queued_.store(true, std::memory_order_release); }
+  bool claim_queued() noexcept {
+    return queued_.load(std::memory_order_relaxed) && queued_.exchange(false, std::memory_order_acq_rel);
+  }
+
   // Waiters: tokens set when the run becomes done. Caller holds lock().
   void add_waiter(rh_event* token) { waiters_.push_back(token); }
   void remove_waiter(rh_event* token);
@@ -165,6 +171,7 @@ class Run {
   bool params_have_futures_ = false;
   bool name_rendered_ = true;
   bool holds_slots_ = false;
+  std::atomic<bool> queued_{false};
   std::uint32_t run_count_ = 0;
   std::string name_;
   std::string params_;

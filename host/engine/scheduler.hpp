@@ -40,10 +40,17 @@ class RunnerRefused : public std::runtime_error {
 class Scheduler {
  public:
   Scheduler(const rh_runner_api* api, rh_runner* runner, std::string name)
-      : api_(api), runner_(runner), name_(std::move(name)) {}
+      : api_(api),
+        runner_(runner),
+        name_(std::move(name)),
+        inline_depth_(RH_HAS_FIELD(api, rh_runner_api, inline_depth) && api->inline_depth != nullptr
+                          ? api->inline_depth(runner)
+                          : 0) {}
 
   const std::string& runner_name() const { return name_; }
   std::uint32_t concurrency() const { return api_->concurrency(runner_); }
+  // How many runs deep a waiting attempt may run a queued run itself (rh_runner_api).
+  std::uint32_t inline_depth() const noexcept { return inline_depth_; }
 
   // Hands fn(arg) to the runner. Throws RunnerRefused with the runner's message.
   void submit(rh_work_fn fn, void* arg);
@@ -63,6 +70,7 @@ class Scheduler {
   const rh_runner_api* api_;
   rh_runner* runner_;
   std::string name_;
+  std::uint32_t inline_depth_;
 };
 
 }  // namespace rh::host

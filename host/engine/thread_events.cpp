@@ -58,6 +58,7 @@ const rh_runner_api kThreadApi = {
     },
     /*event_destroy*/ [](rh_runner*, rh_event* e) { delete as_event(e); },
     /*yield*/ [](rh_runner*) { std::this_thread::yield(); },
+    /*inline_depth*/ [](rh_runner*) -> uint32_t { return 0; },
 };
 
 }  // namespace

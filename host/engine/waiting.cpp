@@ -54,6 +54,9 @@ std::int32_t Engine::wait_run(Run& target, std::int64_t deadline, std::string* e
     }
     return RH_ERROR;
   }
+  if (AttemptContext* ctx = current_attempt(); ctx != nullptr && !target.done()) {
+    run_in_place(target, *ctx, deadline);
+  }
   while (!target.done()) {
     if (deadline != RH_DEADLINE_NONE && monotonic_ns() >= deadline) return RH_TIMEOUT;
     rh_event* token = scheduler_.make_token();

@@ -14,9 +14,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -159,13 +161,20 @@ class TbbRunner final : public rh::Runner {
     return event->set;
   }
 
-  bool event_wait(rh_event* e, rh_time_ns deadline, std::uint32_t) override {
+  bool event_wait(rh_event* e, rh_time_ns deadline, std::uint32_t flags) override {
     TbbEvent* event = as_event(e);
     if (running_runner() != this) return wait_blocking(event, deadline);
     {
       std::lock_guard<std::mutex> lock(event->mutex);
       if (event->set) return true;
     }
+    if ((flags & RH_WAIT_SLEEP) != 0 && suspended_.load(std::memory_order_relaxed) >= suspend_budget_) {
+      // A plain sleep ends by itself, so blocking this worker is safe; another suspended
+      // task would cost oneTBB a stack mapping it does not check for failure.
+      warn_budget_once();
+      return wait_blocking(event, deadline);
+    }
+    const SuspendedCount counted(suspended_);
     auto* waiter = new Waiter;
     waiter->event = event;
     tbb::task::suspend([&](tbb::task::suspend_point tag) {
@@ -193,6 +202,12 @@ class TbbRunner final : public rh::Runner {
 
   void yield() override { std::this_thread::yield(); }
 
+  // Worker stacks are oneTBB's 4 MiB (also for resumed tasks' coroutines), and a nested
+  // run takes a few KiB of it: 64 levels leave a wide margin, and fork-join code (fib, where
+  // each call waits for its children) then joins by running a child that no other worker
+  // took rather than by suspending, which would cost a coroutine and its stack each time.
+  std::uint32_t inline_depth() const override { return 64; }
+
  private:
   static TbbEvent* as_event(rh_event* e) { return reinterpret_cast<TbbEvent*>(e); }
 
@@ -212,6 +227,34 @@ class TbbRunner final : public rh::Runner {
     return event->cv.wait_until(lock, until, [&] { return event->set; });
   }
 
+  // Counts a task as suspended for its wait's duration.
+  struct SuspendedCount {
+    explicit SuspendedCount(std::atomic<std::int64_t>& n) : count(n) { count.fetch_add(1, std::memory_order_relaxed); }
+    ~SuspendedCount() { count.fetch_sub(1, std::memory_order_relaxed); }
+    std::atomic<std::int64_t>& count;
+  };
+
+  // Each suspended task keeps a coroutine stack of its own: an mmap and a guard page, two of
+  // the process's vm.max_map_count mappings (65,530 by default), and oneTBB does not check
+  // for a failed mmap. A quarter of the limit leaves room for everything else.
+  static std::int64_t suspend_budget() {
+    std::int64_t max_maps = 65530;
+    if (std::FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+      long long value = 0;
+      if (std::fscanf(f, "%lld", &value) == 1 && value > 0) max_maps = value;
+      std::fclose(f);
+    }
+    return std::max<std::int64_t>(1024, max_maps / 4);
+  }
+
+  void warn_budget_once() {
+    if (budget_warned_.exchange(true, std::memory_order_relaxed)) return;
+    rh::runner_services::log(RH_LOG_WARN, "tbb",
+                             std::to_string(suspend_budget_) +
+                                 " tasks are suspended at once (a quarter of vm.max_map_count); further "
+                                 "sleeps block their worker thread until some of them resume");
+  }
+
   void finished_enqueued() {
     if (enqueued_.fetch_sub(1) == 1 && shutting_down_.load()) {
       std::lock_guard<std::mutex> lock(idle_mutex_);
@@ -227,7 +270,10 @@ class TbbRunner final : public rh::Runner {
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> shutting_down_{false};
-  std::atomic<std::int64_t> enqueued_{0};  // items from outside the arena not yet finished
+  std::atomic<std::int64_t> enqueued_{0};   // items from outside the arena not yet finished
+  std::atomic<std::int64_t> suspended_{0};  // tasks suspended in event_wait right now
+  const std::int64_t suspend_budget_ = suspend_budget();
+  std::atomic<bool> budget_warned_{false};
   std::mutex idle_mutex_;
   std::condition_variable idle_cv_;
 };

@@ -154,7 +154,7 @@ RH_PIN_OFFSET(rh_task_library, version, 24);
 RH_PIN_OFFSET(rh_task_library, tasks, 40);
 RH_PIN_OFFSET(rh_task_library, task_count, 48);
 
-RH_PIN_SIZE(rh_runner_api, 104);
+RH_PIN_SIZE(rh_runner_api, 112); /* 1.1 appended inline_depth */
 RH_PIN_OFFSET(rh_runner_api, create, 8);
 RH_PIN_OFFSET(rh_runner_api, start, 16);
 RH_PIN_OFFSET(rh_runner_api, submit, 24);
@@ -167,6 +167,7 @@ RH_PIN_OFFSET(rh_runner_api, event_is_set, 72);
 RH_PIN_OFFSET(rh_runner_api, event_wait, 80);
 RH_PIN_OFFSET(rh_runner_api, event_destroy, 88);
 RH_PIN_OFFSET(rh_runner_api, yield, 96);
+RH_PIN_OFFSET(rh_runner_api, inline_depth, 104);
 
 RH_PIN_SIZE(rh_host_offer, 24);
 RH_PIN_OFFSET(rh_host_offer, host, 16);

@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #define RH_ABI_VERSION_MAJOR 1u
-#define RH_ABI_VERSION_MINOR 0u
+#define RH_ABI_VERSION_MINOR 1u
 
 /* The one symbol a plugin exports (see rh_plugin_entry_fn). */
 #define RH_ENTRY_SYMBOL "rh_plugin_entry"
@@ -51,20 +51,19 @@ extern "C" {
 #endif
 
 /* True when a struct of the given (reported) size contains FIELD entirely. */
-#define RH_HAS_FIELD(ptr, type, field) \
-  ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type*)0)->field))
+#define RH_HAS_FIELD(ptr, type, field) ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type*)0)->field))
 
 /* ---------------------------------------------------------------- basic types */
 
 /* Status codes returned across the boundary. */
 #define RH_OK 0
-#define RH_ERROR 1        /* failure; a message went to the rh_error_sink */
-#define RH_TIMEOUT 2      /* a deadline passed first */
-#define RH_CANCELLED 3    /* the calling attempt was cancelled (interrupt, shutdown) */
-#define RH_NOT_DONE 4     /* the run has not reached a terminal state yet */
-#define RH_EMPTY 5        /* nothing left to wait for */
+#define RH_ERROR 1             /* failure; a message went to the rh_error_sink */
+#define RH_TIMEOUT 2           /* a deadline passed first */
+#define RH_CANCELLED 3         /* the calling attempt was cancelled (interrupt, shutdown) */
+#define RH_NOT_DONE 4          /* the run has not reached a terminal state yet */
+#define RH_EMPTY 5             /* nothing left to wait for */
 #define RH_TIMED_OUT_ATTEMPT 6 /* the calling attempt passed its timeout */
-#define RH_STOPPED 7      /* the waiter was stopped */
+#define RH_STOPPED 7           /* the waiter was stopped */
 
 /* UTF-8 text, not necessarily NUL-terminated. {NULL, 0} is the empty string. */
 typedef struct rh_str {
@@ -127,9 +126,9 @@ typedef struct rh_run_view {
   uint32_t run_count;  /* attempts started so far */
   rh_str state_name;
   rh_str state_message;
-  rh_str params_json;  /* resolved parameters */
-  rh_str result_json;  /* set when the state is COMPLETED-type */
-  rh_str error_type;   /* set after a failed attempt or a failed/crashed final state */
+  rh_str params_json; /* resolved parameters */
+  rh_str result_json; /* set when the state is COMPLETED-type */
+  rh_str error_type;  /* set after a failed attempt or a failed/crashed final state */
   rh_str error_message;
   bool is_final; /* the run reached its terminal state and will not change again */
 } rh_run_view;
@@ -222,8 +221,8 @@ typedef struct rh_host_api {
   void (*run_on_done)(rh_run* run, rh_done_callback callback, void* user_data);
 
   /* --- wait sets: completion order over many runs (wait/as_completed/gather) --- */
-  rh_waitset* (*waitset_create)(void);                   /* [any-thread] */
-  void (*waitset_add)(rh_waitset* set, rh_run* run);     /* retains run; [any-thread] */
+  rh_waitset* (*waitset_create)(void);               /* [any-thread] */
+  void (*waitset_add)(rh_waitset* set, rh_run* run); /* retains run; [any-thread] */
   /* Next run to finish, in completion order. *out is borrowed from the set (valid until
    * waitset_destroy). RH_OK, RH_TIMEOUT, RH_EMPTY when every added run was returned, or
    * inside an attempt RH_CANCELLED / RH_TIMED_OUT_ATTEMPT. [any-thread, may block] */
@@ -231,9 +230,9 @@ typedef struct rh_host_api {
   void (*waitset_destroy)(rh_waitset* set); /* [any-thread] */
 
   /* --- events: set-once waitables implemented by the active runner --- */
-  rh_event* (*event_create)(void);            /* [any-thread] */
-  void (*event_set)(rh_event* event);         /* wakes every waiter; stays set; [any-thread] */
-  bool (*event_is_set)(rh_event* event);      /* [any-thread] */
+  rh_event* (*event_create)(void);       /* [any-thread] */
+  void (*event_set)(rh_event* event);    /* wakes every waiter; stays set; [any-thread] */
+  bool (*event_is_set)(rh_event* event); /* [any-thread] */
   /* RH_OK when set, RH_TIMEOUT at the deadline; inside an attempt also RH_CANCELLED /
    * RH_TIMED_OUT_ATTEMPT when that attempt must stop. [any-thread, may block] */
   int32_t (*event_wait)(rh_event* event, rh_time_ns deadline);
@@ -257,12 +256,11 @@ typedef struct rh_host_api {
   /* RH_OK (visitor called with the final state), RH_TIMEOUT, RH_STOPPED, inside an attempt
    * RH_CANCELLED / RH_TIMED_OUT_ATTEMPT, or RH_ERROR (a run waiting on itself).
    * [any-thread, may block] */
-  int32_t (*waiter_wait)(rh_waiter* waiter, uint64_t run_id, rh_time_ns deadline,
-                         rh_run_visitor visitor, void* user_data, rh_error_sink* err);
+  int32_t (*waiter_wait)(rh_waiter* waiter, uint64_t run_id, rh_time_ns deadline, rh_run_visitor visitor,
+                         void* user_data, rh_error_sink* err);
   /* Every callback registered for an id runs exactly once; at once if the run already
    * ended (from the completion cache). Callbacks must not block. [any-thread] */
-  void (*waiter_add_done_callback)(rh_waiter* waiter, uint64_t run_id, rh_waiter_callback callback,
-                                   void* user_data);
+  void (*waiter_add_done_callback)(rh_waiter* waiter, uint64_t run_id, rh_waiter_callback callback, void* user_data);
 } rh_host_api;
 
 /* ---------------------------------------------------------------- task libraries */
@@ -374,9 +372,9 @@ typedef struct rh_runner_api {
   uint32_t (*concurrency)(rh_runner* runner);
 
   /* Scheduling services; the host builds sleep/wait/cancellation on them. */
-  rh_event* (*event_create)(rh_runner* runner);                  /* [any-thread] */
-  void (*event_set)(rh_runner* runner, rh_event* event);         /* [any-thread] */
-  bool (*event_is_set)(rh_runner* runner, rh_event* event);      /* [any-thread] */
+  rh_event* (*event_create)(rh_runner* runner);             /* [any-thread] */
+  void (*event_set)(rh_runner* runner, rh_event* event);    /* [any-thread] */
+  bool (*event_is_set)(rh_runner* runner, rh_event* event); /* [any-thread] */
   /* RH_OK once set, RH_TIMEOUT at the deadline. Suspends the fiber or task on a worker,
    * blocks a foreign thread. Never deadlocks the pool: a runner that has no way to
    * suspend (sequential) runs queued work while it waits, unless flags has
@@ -385,6 +383,15 @@ typedef struct rh_runner_api {
   void (*event_destroy)(rh_runner* runner, rh_event* event); /* [any-thread] */
   /* Lets other ready work run on this worker. [any-thread] */
   void (*yield)(rh_runner* runner);
+
+  /* --- ABI 1.1 --- */
+  /* How many runs deep the engine may nest on a worker's stack. When task code waits, with
+   * no deadline, for a run that is queued but not started, the engine runs that run right
+   * there instead of suspending the waiter (the "join runs the child" of TBB and
+   * ForkJoin): no suspension, no extra stack, and fork-join code stays depth-first.
+   * Return 0 for "never"; a runner whose stacks are small should. Called once, after
+   * create. Absent (struct_size) in runners built for ABI 1.0, which means 0. [host-main] */
+  uint32_t (*inline_depth)(rh_runner* runner);
 } rh_runner_api;
 
 /* ---------------------------------------------------------------- entry point */

@@ -84,6 +84,9 @@ class Runner {
   virtual bool event_wait(rh_event* event, rh_time_ns deadline, std::uint32_t flags) = 0;
   virtual void event_destroy(rh_event* event) = 0;
   virtual void yield() = 0;
+  // How many runs deep the engine may run a waited-for, not yet started run in place of
+  // waiting for it (rh_runner_api::inline_depth). 0, the default, means never.
+  virtual std::uint32_t inline_depth() const { return 0; }
 };
 
 // The host's services a runner may use (timers, clock, logging).
@@ -152,6 +155,7 @@ const rh_runner_api* runner_table() {
       },
       /*event_destroy*/ [](rh_runner* r, rh_event* e) { as_runner(r)->event_destroy(e); },
       /*yield*/ [](rh_runner* r) { as_runner(r)->yield(); },
+      /*inline_depth*/ [](rh_runner* r) -> uint32_t { return as_runner(r)->inline_depth(); },
   };
   return &table;
 }
@@ -160,8 +164,14 @@ inline const rh_plugin_descriptor* runner_entry(const rh_host_offer* offer, cons
                                                 const rh_runner_api* table) noexcept {
   accept_host(offer);
   static rh_plugin_descriptor descriptor{};
-  descriptor = rh_plugin_descriptor{sizeof(rh_plugin_descriptor), RH_ABI_VERSION_MAJOR, RH_ABI_VERSION_MINOR,
-                                    RH_PLUGIN_KIND_RUNNER, to_str(name), to_str(version), nullptr, table};
+  descriptor = rh_plugin_descriptor{sizeof(rh_plugin_descriptor),
+                                    RH_ABI_VERSION_MAJOR,
+                                    RH_ABI_VERSION_MINOR,
+                                    RH_PLUGIN_KIND_RUNNER,
+                                    to_str(name),
+                                    to_str(version),
+                                    nullptr,
+                                    table};
   return &descriptor;
 }
 
@@ -170,7 +180,7 @@ inline const rh_plugin_descriptor* runner_entry(const rh_host_offer* offer, cons
 
 // Exports a runner plugin. NAME is what --runner selects; CLASS derives from rh::Runner
 // and is constructible from its options (rh::json).
-#define RH_RUNNER_PLUGIN(NAME, VERSION, CLASS)                                                  \
+#define RH_RUNNER_PLUGIN(NAME, VERSION, CLASS)                                                    \
   RH_EXTERN_C RH_EXPORT const rh_plugin_descriptor* rh_plugin_entry(const rh_host_offer* offer) { \
     return ::rh::detail::runner_entry(offer, NAME, VERSION, ::rh::detail::runner_table<CLASS>()); \
   }
