@@ -1,0 +1,61 @@
+// Workload 8: memory per retained run record. A flow submits 1,000,000 no-op runs
+// (RH_BENCH_MEMORY_RUNS) that return nothing (so no result is stored); after run_flow the
+// scope still holds every completed run, as the host does for its report. Heap in use
+// (mallinfo2: arena bytes in use + mmapped blocks) and RSS are read before and after and
+// divided by the run count. A warm-up flow first fills the runner's pools and caches.
+#include "bench_support.hpp"
+
+#include <malloc.h>
+
+namespace rh::bench {
+namespace {
+
+std::int64_t runs() { return size("RH_BENCH_MEMORY_RUNS", 1000000, 10000); }
+
+double heap_in_use() {
+  const struct mallinfo2 info = mallinfo2();
+  return static_cast<double>(info.uordblks + info.hblkhd);
+}
+
+void engine(benchmark::State& state, const std::string& runner) {
+  const std::int64_t n = runs();
+  auto h = make_harness(runner);
+  h->library().task("noop", [] {});
+  h->library().flow("many", [](rh::FlowContext& flow, const json& p) -> json {
+    const std::int64_t count = p.at("n").get<std::int64_t>();
+    for (std::int64_t i = 0; i < count; ++i) flow.submit("noop");
+    return count;
+  });
+  h->run_flow("many", {{"n", std::min<std::int64_t>(n, 10000)}}).reset();  // warm-up
+  for (auto _ : state) {
+    malloc_trim(0);
+    const double heap_before = heap_in_use();
+    const long rss_before = proc_status_kib("VmRSS");
+    const auto start = std::chrono::steady_clock::now();
+    auto scope = h->run_flow("many", {{"n", n}});
+    state.SetIterationTime(seconds_since(start));
+    const double heap_after = heap_in_use();
+    const long rss_after = proc_status_kib("VmRSS");
+    if (std::string error = expect_result(*scope, std::to_string(n)); !error.empty()) return fail(state, error);
+    if (scope->size() != static_cast<std::size_t>(n))
+      return fail(state, "scope holds " + std::to_string(scope->size()));
+    state.counters["heap_bytes_per_run"] = (heap_after - heap_before) / static_cast<double>(n);
+    state.counters["rss_bytes_per_run"] = static_cast<double>(rss_after - rss_before) * 1024.0 / static_cast<double>(n);
+    state.counters["runs"] = static_cast<double>(n);
+    scope.reset();
+  }
+}
+
+void register_all() {
+  for (const std::string& runner : runners()) {
+    benchmark::RegisterBenchmark(("run_memory/engine:" + runner).c_str(), engine, runner)
+        ->UseManualTime()
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
+  }
+}
+
+}  // namespace
+}  // namespace rh::bench
+
+RH_BENCH_MAIN(rh::bench::register_all)
