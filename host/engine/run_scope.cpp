@@ -3,6 +3,7 @@
 #include "engine/engine.hpp"
 
 #include <algorithm>
+#include <new>
 
 namespace rh::host {
 namespace {
@@ -15,9 +16,11 @@ RunScope::~RunScope() = default;
 
 RunRef RunScope::create_run(const TaskDef& task, std::uint64_t parent_id, std::string name, std::string params,
                             bool is_flow_run) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  // Ids are taken under the lock so that runs_ stays sorted; the allocation is not.
+  void* memory = ::operator new(sizeof(Run));
+  std::lock_guard<SpinLock> lock(mutex_);
   const std::uint64_t id = g_next_run_id.fetch_add(1, std::memory_order_relaxed);
-  RunRef run(new Run(engine_, task, this, id, parent_id, std::move(name), std::move(params)));
+  RunRef run(new (memory) Run(engine_, task, this, id, parent_id, std::move(name), std::move(params)));
   outstanding_.fetch_add(1, std::memory_order_relaxed);
   if (is_flow_run) {
     flow_run_ = run;
@@ -29,17 +32,17 @@ RunRef RunScope::create_run(const TaskDef& task, std::uint64_t parent_id, std::s
 }
 
 std::vector<RunRef> RunScope::runs() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<SpinLock> lock(mutex_);
   return runs_;
 }
 
 std::size_t RunScope::size() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<SpinLock> lock(mutex_);
   return runs_.size();
 }
 
 Run* RunScope::find(std::uint64_t id) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<SpinLock> lock(mutex_);
   auto it = std::lower_bound(runs_.begin(), runs_.end(), id,
                              [](const RunRef& run, std::uint64_t value) { return run->id() < value; });
   return it != runs_.end() && (*it)->id() == id ? it->get() : nullptr;
@@ -47,7 +50,7 @@ Run* RunScope::find(std::uint64_t id) const {
 
 void RunScope::run_finished() {
   if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<SpinLock> lock(mutex_);
   for (rh_event* token : idle_waiters_) engine_.scheduler().set(token);
   idle_waiters_.clear();
 }
@@ -57,7 +60,7 @@ void RunScope::wait_idle() {
   while (outstanding() != 0) {
     rh_event* token = scheduler.make_token();
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::lock_guard<SpinLock> lock(mutex_);
       if (outstanding() == 0) {
         scheduler.destroy(token);
         return;
@@ -66,7 +69,7 @@ void RunScope::wait_idle() {
     }
     scheduler.wait(token, RH_DEADLINE_NONE);
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::lock_guard<SpinLock> lock(mutex_);
       idle_waiters_.erase(std::remove(idle_waiters_.begin(), idle_waiters_.end(), token), idle_waiters_.end());
     }
     scheduler.destroy(token);

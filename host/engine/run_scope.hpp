@@ -5,6 +5,7 @@
 
 #include "engine/run.hpp"
 #include "engine/run_ref.hpp"
+#include "engine/spin_lock.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -48,7 +49,10 @@ class RunScope {
   void wait_idle();
 
   Engine& engine_;
-  mutable std::mutex mutex_;
+  // Every submission from every worker goes through here, for a few instructions each time:
+  // a spin lock, because a contended std::mutex costs a futex wake-up (profiled: 16% of
+  // fib(25) on tbb). Nothing inside may suspend.
+  mutable SpinLock mutex_;
   std::vector<RunRef> runs_;  // sorted by id: ids are taken under mutex_
   RunRef flow_run_;
   std::uint64_t flow_run_id_ = 0;
