@@ -2,8 +2,8 @@
 // per-worker queues with stealing (work_queues.hpp); each worker's main fiber takes items
 // and starts a fiber for each, so fibers (and their stacks) exist only for work that has
 // started. Sleeping and waiting suspend the fiber, never the thread: 100,000 sleeping task
-// runs are 100,000 parked fibers on small pooled stacks. A fiber stays on the thread that
-// started it.
+// runs are 100,000 parked fibers on small pooled stacks (pooled_stack.hpp). A fiber stays on
+// the thread that started it.
 #include "pooled_stack.hpp"
 #include "work_queues.hpp"
 
@@ -14,7 +14,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -35,8 +34,14 @@ struct FiberEvent {
 using rh_fiber::Work;
 
 class FiberRunner;
-thread_local FiberRunner* tl_worker_of = nullptr;
-thread_local std::size_t tl_worker_index = 0;
+
+// Which runner's worker this thread is, if any. One struct: in a dlopen'ed plugin every
+// thread_local access is a __tls_get_addr call, and submit() needs both fields.
+struct WorkerIdentity {
+  FiberRunner* runner = nullptr;
+  std::size_t index = 0;
+};
+thread_local WorkerIdentity tl_worker;
 
 class FiberRunner final : public rh::Runner {
  public:
@@ -53,19 +58,21 @@ class FiberRunner final : public rh::Runner {
   void start() override {
     if (started_.exchange(true)) throw std::logic_error("the fiber runner is already started");
     queues_ = std::make_unique<rh_fiber::WorkQueues>(workers_);
-    for (std::uint32_t i = 0; i < workers_; ++i) {
-      worker_state_.push_back(std::make_unique<WorkerState>(static_cast<std::size_t>(stack_kib_) * 1024));
-    }
+    stacks_ = std::make_unique<rh_fiber::StackPool>(static_cast<std::size_t>(stack_kib_) * 1024);
+    tallies_ = std::make_unique<Tally[]>(workers_ + 1);
+    for (std::uint32_t i = 0; i < workers_; ++i) worker_state_.push_back(std::make_unique<WorkerState>(*stacks_));
     for (std::uint32_t i = 0; i < workers_; ++i) threads_.emplace_back([this, i] { worker_main(i); });
   }
 
   void submit(rh_work_fn fn, void* arg) override {
     if (!started_.load(std::memory_order_acquire)) throw std::logic_error("the fiber runner is not started");
     if (stopped_.load(std::memory_order_acquire)) throw std::logic_error("the fiber runner is shut down");
-    in_flight_.fetch_add(1, std::memory_order_relaxed);
-    if (tl_worker_of == this) {
-      queues_->push_local(tl_worker_index, Work{fn, arg});
+    const WorkerIdentity& me = tl_worker;
+    if (me.runner == this) {
+      bump(tallies_[me.index].submitted);
+      queues_->push_local(me.index, Work{fn, arg});
     } else {
+      tallies_[workers_].submitted.fetch_add(1, std::memory_order_release);  // several threads may submit
       queues_->push_shared(Work{fn, arg});
     }
   }
@@ -75,7 +82,9 @@ class FiberRunner final : public rh::Runner {
     {
       std::unique_lock<std::mutex> lock(idle_mutex_);
       shutting_down_.store(true);
-      idle_cv_.wait(lock, [this] { return in_flight_.load() == 0; });
+      // A worker whose last fiber ends notifies once it sees shutting_down_; the timeout
+      // covers one that ended just before it was set.
+      while (in_flight() != 0) idle_cv_.wait_for(lock, std::chrono::milliseconds(1));
     }
     queues_->stop();
     for (std::thread& t : threads_) t.join();
@@ -117,7 +126,7 @@ class FiberRunner final : public rh::Runner {
   void event_destroy(rh_event* e) override { delete as_event(e); }
 
   void yield() override {
-    if (tl_worker_of == this) {
+    if (tl_worker.runner == this) {
       boost::this_fiber::yield();
     } else {
       std::this_thread::yield();
@@ -131,60 +140,108 @@ class FiberRunner final : public rh::Runner {
   // frees the last fibers' stacks in the thread's exit handlers, after worker_main returned,
   // so the pool must outlive the thread (it is destroyed after the join).
   struct WorkerState {
-    explicit WorkerState(std::size_t stack_size) : pool(stack_size, /*max_cached=*/4096) {}
-    rh_fiber::StackPool pool;
-    std::atomic<std::int64_t> live{0};
+    explicit WorkerState(rh_fiber::StackPool& pool) : stacks(pool) {}
+    rh_fiber::StackCache stacks;
+    std::int64_t live = 0;  // this thread's fibers; only they and the dispatcher touch it
+    bool draining = false;  // the dispatcher waits for live == 0 before the thread ends
     boost::fibers::mutex live_mutex;
     boost::fibers::condition_variable live_cv;
   };
 
-  // Each worker: its main fiber dispatches queued work into new fibers until shutdown.
+  // Each worker: its main fiber dispatches queued work into new fibers until shutdown. It
+  // holds a stack before it takes an item, so an item it cannot start stays queued (and other
+  // workers may steal it) instead of failing.
   void worker_main(std::size_t index) {
-    tl_worker_of = this;
-    tl_worker_index = index;
+    tl_worker = WorkerIdentity{this, index};
     WorkerState& state = *worker_state_[index];
-    rh_fiber::StackPool& pool = state.pool;
-    std::atomic<std::int64_t>& live = state.live;
-    boost::fibers::mutex& live_mutex = state.live_mutex;
-    boost::fibers::condition_variable& live_cv = state.live_cv;
+    Tally& tally = tallies_[index];
+    rh_fiber::Stack stack;
+    bool have_stack = false;
     Work work;
-    while (queues_->wait_for_work(index, work)) {
-      live.fetch_add(1, std::memory_order_relaxed);
+    for (;;) {
+      if (!have_stack && !(have_stack = state.stacks.try_allocate(stack))) {
+        // No memory or mappings for another stack: back off until a fiber (of this worker or
+        // another) ends and gives one back. Shutdown comes only when nothing is queued.
+        if (queues_->stopping()) break;
+        boost::this_fiber::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
+      if (!queues_->wait_for_work(index, work)) break;
+      ++state.live;
       // launch::dispatch: the new fiber runs at once; this dispatcher resumes when it
       // finishes or blocks, so fibers are created no faster than they start.
-      boost::fibers::fiber(boost::fibers::launch::dispatch, std::allocator_arg, rh_fiber::PooledStack(pool),
-                           [this, work, &live, &live_mutex, &live_cv] {
+      boost::fibers::fiber(boost::fibers::launch::dispatch, std::allocator_arg,
+                           rh_fiber::ReservedStack(state.stacks, stack),
+                           [this, work, &state, &tally] {
                              work.fn(work.arg);
-                             finished_one();
-                             if (live.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-                               std::lock_guard<boost::fibers::mutex> lock(live_mutex);
-                               live_cv.notify_all();
-                             }
+                             bump(tally.finished);
+                             if (--state.live == 0) worker_went_idle(state);
                            })
           .detach();
+      have_stack = false;
     }
+    if (have_stack) state.stacks.deallocate(stack);
     // Let every fiber of this thread finish before the thread ends.
-    std::unique_lock<boost::fibers::mutex> lock(live_mutex);
-    live_cv.wait(lock, [&] { return live.load() == 0; });
-    tl_worker_of = nullptr;
+    state.draining = true;
+    std::unique_lock<boost::fibers::mutex> lock(state.live_mutex);
+    state.live_cv.wait(lock, [&] { return state.live == 0; });
+    tl_worker = WorkerIdentity{};
   }
 
-  void finished_one() {
-    if (in_flight_.fetch_sub(1) == 1 && shutting_down_.load()) {
+  // The last fiber of a worker ended.
+  void worker_went_idle(WorkerState& state) {
+    if (shutting_down_.load(std::memory_order_relaxed)) {
       std::lock_guard<std::mutex> lock(idle_mutex_);
       idle_cv_.notify_all();
     }
+    // When the whole runner is idle, a burst's stacks beyond a reserve give their memory back.
+    if (stacks_->worth_releasing(kStacksKeptWhenIdle) && in_flight() == 0) {
+      stacks_->release_idle(kStacksKeptWhenIdle);
+    }
+    if (state.draining) {
+      std::lock_guard<boost::fibers::mutex> lock(state.live_mutex);
+      state.live_cv.notify_all();
+    }
   }
+
+  // Submitted and finished work, counted per worker: each worker writes only its own cache
+  // line, where one shared counter bounced between the submitting and the finishing core on
+  // every run. The extra slot counts submissions from other threads.
+  struct alignas(64) Tally {
+    std::atomic<std::uint64_t> submitted{0};
+    std::atomic<std::uint64_t> finished{0};
+  };
+
+  // For a counter only one thread writes: no locked instruction needed.
+  static void bump(std::atomic<std::uint64_t>& counter) {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
+
+  // Work submitted and not finished. Finished counts are read first: the submission of every
+  // run they include happened before, so it is in the submitted counts read after, and the
+  // difference never undercounts.
+  std::uint64_t in_flight() const {
+    std::uint64_t finished = 0;
+    std::uint64_t submitted = 0;
+    for (std::uint32_t i = 0; i <= workers_; ++i) finished += tallies_[i].finished.load(std::memory_order_acquire);
+    for (std::uint32_t i = 0; i <= workers_; ++i) submitted += tallies_[i].submitted.load(std::memory_order_acquire);
+    return submitted - finished;
+  }
+
+  // About 64 MiB of address space at the default stack size, of which only the touched pages
+  // (two or three per stack) stay resident.
+  static constexpr std::size_t kStacksKeptWhenIdle = 1024;
 
   std::uint32_t workers_ = 1;
   std::uint32_t stack_kib_ = 64;
+  std::unique_ptr<rh_fiber::StackPool> stacks_;             // declared before worker_state_: outlives the caches
   std::vector<std::unique_ptr<WorkerState>> worker_state_;  // declared before threads_: outlives them
   std::vector<std::thread> threads_;
   std::unique_ptr<rh_fiber::WorkQueues> queues_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> shutting_down_{false};
-  std::atomic<std::int64_t> in_flight_{0};
+  std::unique_ptr<Tally[]> tallies_;  // workers_ + 1
   std::mutex idle_mutex_;
   std::condition_variable idle_cv_;
 };
