@@ -79,16 +79,16 @@ machine. Sources: \`bench/\` (one file per workload); a smoke run of each is par
 
 | | |
 |---|---|
-| Date | $(date -u '+%Y-%m-%d %H:%M UTC') |
+| Date | $(jq -r '.context.date // empty' "$dir/noop_runs.json" 2>/dev/null || date -u '+%Y-%m-%dT%H:%M:%S%z') (when the first workload ran) |
 | Command | \`${command_line}\` |
 | Machine | $(nproc) CPUs, ${cpu_model}, ${mem_gib} GiB RAM, Linux $(uname -r) |
 | Build | Release ($(context noop_runs library_build_type) Google Benchmark library), workers per parallel runner and raw baseline: $(context noop_runs workers) |
 | Load average at start | $(context noop_runs load_avg) |
 | Repetitions | median of ${REPS:-3} repetitions where the table says so, else one run |
 
-**Caveat: this machine is shared.** Other agents were compiling on the same 2 cores while these figures were
-taken, so wall times carry noise (often 1.5–2× on parallel runs). Ratios are taken between benchmarks of the
-same binary run minutes apart, which cancels part of it, not all. The "CPU ns" columns (process CPU time of all
+**Noise.** On a shared or busy machine (see the load average above) wall times move by 1.5–2× on the
+parallel runners, raw baselines included. Ratios are taken between benchmarks of the same binary run minutes
+apart, which cancels part of it, not all. The "CPU ns" columns (process CPU time of all
 threads, divided by the items) are less sensitive to competing processes; note that idle TBB workers spin
 briefly before sleeping, which shows up there.
 
