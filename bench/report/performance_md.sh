@@ -187,11 +187,6 @@ fib_table() {
   echo "|---|---:|---:|---:|---:|---:|---:|$([ "$with_target" = yes ] && echo '---|')"
   for row in raw:serial raw:task_group raw:fibers engine:sequential engine:fiber engine:tbb; do
     local key="fib$n/$row" ns target="" file=fib row_tg="$tg" broken=""
-    # fib(25) on tbb runs in a process of its own (scripts/bench), with its own task_group baseline.
-    if [ "$key" = fib25/engine:tbb ] && { [ -s "$dir/fib25_tbb.json" ] || [ -n "$(failure fib25_tbb)" ]; }; then
-      file=fib25_tbb
-      row_tg="$(get fib25_tbb fib25/raw:task_group ns_per_call)"
-    fi
     ns="$(get "$file" "$key" ns_per_call)"
     if [ "$ns" = n/a ] && [ -n "$(failure "$file")" ]; then broken=" **crashed: $(failure "$file")**"; fi
     if [ "$with_target" = yes ]; then
