@@ -168,11 +168,12 @@ class TbbRunner final : public rh::Runner {
       std::lock_guard<std::mutex> lock(event->mutex);
       if (event->set) return true;
     }
-    if ((flags & RH_WAIT_SLEEP) != 0 && suspended_.load(std::memory_order_relaxed) >= suspend_budget_) {
-      // A plain sleep ends by itself, so blocking this worker is safe; another suspended
-      // task would cost oneTBB a stack mapping it does not check for failure.
+    if (suspended_.load(std::memory_order_relaxed) >= suspend_budget_) {
       warn_budget_once();
-      return wait_blocking(event, deadline);
+      // A plain sleep ends by itself, so blocking this worker is safe; another suspended
+      // task would cost oneTBB a stack mapping it does not check for failure. Other waits
+      // must still suspend: a blocked worker could be the one their wake-up needs.
+      if ((flags & RH_WAIT_SLEEP) != 0) return wait_blocking(event, deadline);
     }
     const SuspendedCount counted(suspended_);
     auto* waiter = new Waiter;
@@ -251,8 +252,10 @@ class TbbRunner final : public rh::Runner {
     if (budget_warned_.exchange(true, std::memory_order_relaxed)) return;
     rh::runner_services::log(RH_LOG_WARN, "tbb",
                              std::to_string(suspend_budget_) +
-                                 " tasks are suspended at once (a quarter of vm.max_map_count); further "
-                                 "sleeps block their worker thread until some of them resume");
+                                 " tasks are suspended at once (a quarter of vm.max_map_count): sleeps now "
+                                 "block their worker thread, and other waits still suspend, each costing "
+                                 "oneTBB two memory mappings; oneTBB crashes when the process runs out of "
+                                 "them. The fiber runner has no such limit.");
   }
 
   void finished_enqueued() {
