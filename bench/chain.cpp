@@ -110,17 +110,13 @@ void engine(benchmark::State& state, const std::string& runner, bool future_para
 void register_all() {
   for (auto [name, fn] : {std::pair{"chain/raw:call", raw_call}, std::pair{"chain/raw:task_group", raw_task_group},
                           std::pair{"chain/raw:fibers", raw_fibers}}) {
-    benchmark::RegisterBenchmark(name, fn)->UseManualTime()->Unit(benchmark::kMillisecond);
+    timed_in_ms(benchmark::RegisterBenchmark(name, fn));
   }
   for (const std::string& runner : runners()) {
-    benchmark::RegisterBenchmark(("chain/engine:" + runner).c_str(), engine, runner, false)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
+    timed_in_ms(benchmark::RegisterBenchmark(("chain/engine:" + runner).c_str(), engine, runner, false));
   }
   for (const std::string& runner : runners()) {
-    benchmark::RegisterBenchmark(("chain_param/engine:" + runner).c_str(), engine, runner, true)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
+    timed_in_ms(benchmark::RegisterBenchmark(("chain_param/engine:" + runner).c_str(), engine, runner, true));
   }
 }
 

@@ -43,19 +43,14 @@ void process(benchmark::State& state, const std::string& key, const std::vector<
 }
 
 void register_all() {
-  benchmark::RegisterBenchmark("cold_start/raw:true", process, "true", std::vector<std::string>{"/bin/true"})
-      ->UseManualTime()
-      ->Unit(benchmark::kMillisecond);
+  timed_in_ms(
+      benchmark::RegisterBenchmark("cold_start/raw:true", process, "true", std::vector<std::string>{"/bin/true"}));
   const std::vector<std::string> base = {RH_HOST_BINARY, "--plugin", RH_NOOP_PLUGIN, "--task", "noop"};
-  benchmark::RegisterBenchmark("cold_start/host:default", process, "default", base)
-      ->UseManualTime()
-      ->Unit(benchmark::kMillisecond);
+  timed_in_ms(benchmark::RegisterBenchmark("cold_start/host:default", process, "default", base));
   for (const std::string& runner : runners()) {
     std::vector<std::string> args = base;
     args.insert(args.end(), {"--runner", runner});
-    benchmark::RegisterBenchmark(("cold_start/host:" + runner).c_str(), process, runner, args)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
+    timed_in_ms(benchmark::RegisterBenchmark(("cold_start/host:" + runner).c_str(), process, runner, args));
   }
 }
 

@@ -212,10 +212,8 @@ void register_all() {
   for (const std::string runner : {"sequential", "tbb"}) {
     for (auto [label, listener] : {std::pair{"quiet", Listener::None}, std::pair{"counter", Listener::Counter},
                                    std::pair{"waiter", Listener::Waiter}}) {
-      benchmark::RegisterBenchmark(("events_engine/" + std::string(label) + ":" + runner).c_str(), engine_events,
-                                   runner, listener)
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond);
+      timed_in_ms(benchmark::RegisterBenchmark(("events_engine/" + std::string(label) + ":" + runner).c_str(),
+                                               engine_events, runner, listener));
     }
   }
   const auto iterations = static_cast<benchmark::IterationCount>(wake_iterations());

@@ -90,12 +90,10 @@ void engine(benchmark::State& state, const std::string& runner) {
 void register_all() {
   for (auto [name, fn] : {std::pair{"fan/raw:call", raw_call}, std::pair{"fan/raw:task_group", raw_task_group},
                           std::pair{"fan/raw:fibers", raw_fibers}}) {
-    benchmark::RegisterBenchmark(name, fn)->UseManualTime()->Unit(benchmark::kMillisecond);
+    timed_in_ms(benchmark::RegisterBenchmark(name, fn));
   }
   for (const std::string& runner : runners()) {
-    benchmark::RegisterBenchmark(("fan/engine:" + runner).c_str(), engine, runner)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
+    timed_in_ms(benchmark::RegisterBenchmark(("fan/engine:" + runner).c_str(), engine, runner));
   }
 }
 

@@ -112,19 +112,11 @@ void engine(benchmark::State& state, const std::string& runner, int n) {
 void register_all() {
   for (int n : {big_n(), small_n()}) {
     const std::string prefix = "fib" + std::to_string(n);
-    benchmark::RegisterBenchmark((prefix + "/raw:serial").c_str(), raw_serial, n)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark((prefix + "/raw:task_group").c_str(), raw_task_group, n)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark((prefix + "/raw:fibers").c_str(), raw_fibers, n)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
+    timed_in_ms(benchmark::RegisterBenchmark((prefix + "/raw:serial").c_str(), raw_serial, n));
+    timed_in_ms(benchmark::RegisterBenchmark((prefix + "/raw:task_group").c_str(), raw_task_group, n));
+    timed_in_ms(benchmark::RegisterBenchmark((prefix + "/raw:fibers").c_str(), raw_fibers, n));
     for (const std::string& runner : runners()) {
-      benchmark::RegisterBenchmark((prefix + "/engine:" + runner).c_str(), engine, runner, n)
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond);
+      timed_in_ms(benchmark::RegisterBenchmark((prefix + "/engine:" + runner).c_str(), engine, runner, n));
     }
   }
 }

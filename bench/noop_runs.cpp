@@ -82,13 +82,11 @@ void engine(benchmark::State& state, const std::string& runner) {
 }
 
 void register_all() {
-  benchmark::RegisterBenchmark("noop/raw:call", raw_call)->UseManualTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("noop/raw:task_group", raw_task_group)->UseManualTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("noop/raw:fibers", raw_fibers)->UseManualTime()->Unit(benchmark::kMillisecond);
+  timed_in_ms(benchmark::RegisterBenchmark("noop/raw:call", raw_call));
+  timed_in_ms(benchmark::RegisterBenchmark("noop/raw:task_group", raw_task_group));
+  timed_in_ms(benchmark::RegisterBenchmark("noop/raw:fibers", raw_fibers));
   for (const std::string& runner : runners()) {
-    benchmark::RegisterBenchmark(("noop/engine:" + runner).c_str(), engine, runner)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
+    timed_in_ms(benchmark::RegisterBenchmark(("noop/engine:" + runner).c_str(), engine, runner));
   }
 }
 

@@ -48,10 +48,8 @@ void engine(benchmark::State& state, const std::string& runner) {
 
 void register_all() {
   for (const char* runner : {"tbb", "fiber", "sequential"}) {
-    benchmark::RegisterBenchmark((std::string("retry_storm/engine:") + runner).c_str(), engine, std::string(runner))
-        ->UseManualTime()
-        ->Iterations(1)
-        ->Unit(benchmark::kMillisecond);
+    timed_once_in_ms(benchmark::RegisterBenchmark((std::string("retry_storm/engine:") + runner).c_str(), engine,
+                                                  std::string(runner)));
   }
 }
 

@@ -48,10 +48,7 @@ void engine(benchmark::State& state, const std::string& runner) {
 
 void register_all() {
   for (const std::string& runner : runners()) {
-    benchmark::RegisterBenchmark(("run_memory/engine:" + runner).c_str(), engine, runner)
-        ->UseManualTime()
-        ->Iterations(1)
-        ->Unit(benchmark::kMillisecond);
+    timed_once_in_ms(benchmark::RegisterBenchmark(("run_memory/engine:" + runner).c_str(), engine, runner));
   }
 }
 

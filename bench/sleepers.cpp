@@ -110,14 +110,8 @@ void engine(benchmark::State& state, const std::string& runner) {
 }
 
 void register_all() {
-  benchmark::RegisterBenchmark("sleepers/raw:fibers", raw_fibers)
-      ->UseManualTime()
-      ->Iterations(1)
-      ->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("sleepers/engine:fiber", engine, "fiber")
-      ->UseManualTime()
-      ->Iterations(1)
-      ->Unit(benchmark::kMillisecond);
+  timed_once_in_ms(benchmark::RegisterBenchmark("sleepers/raw:fibers", raw_fibers));
+  timed_once_in_ms(benchmark::RegisterBenchmark("sleepers/engine:fiber", engine, "fiber"));
 }
 
 }  // namespace

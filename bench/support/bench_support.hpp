@@ -188,6 +188,15 @@ inline bool reset_peak_rss() {
   return std::fclose(f) == 0 && ok;
 }
 
+// Registration: every workload times itself (timed()) and reports milliseconds.
+inline benchmark::internal::Benchmark* timed_in_ms(benchmark::internal::Benchmark* bench) {
+  return bench->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+// The same for a workload run exactly once per process (its peak RSS or wall time is the figure).
+inline benchmark::internal::Benchmark* timed_once_in_ms(benchmark::internal::Benchmark* bench) {
+  return timed_in_ms(bench)->Iterations(1);
+}
+
 // The main() of every benchmark executable: registration, flags, run, exit status.
 inline int run_main(int argc, char** argv, void (*register_all)()) {
   register_all();

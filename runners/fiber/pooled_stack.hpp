@@ -37,6 +37,8 @@
 
 #include <boost/context/stack_context.hpp>
 
+#include "memory_mappings.hpp"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -46,10 +48,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
 #include <new>
-#include <string>
 #include <vector>
 
 namespace rh_fiber {
@@ -92,20 +92,11 @@ inline bool guard_markers_supported() {
   return supported;
 }
 
-inline long mappings_in_use() {
-  std::ifstream maps("/proc/self/maps");
-  if (!maps) return -1;
-  long lines = 0;
-  for (std::string line; std::getline(maps, line);) ++lines;
-  return lines;
-}
-
 // Guard pages that mprotect may still make in this process (see the top of this file).
 inline std::atomic<long>& protected_guard_budget() {
   static std::atomic<long> budget{[] {
-    long max = 65530;  // the kernel's default, if /proc says nothing
-    if (std::ifstream in("/proc/sys/vm/max_map_count"); in) in >> max;
-    long used = mappings_in_use();
+    const long max = rh_runners::max_memory_mappings();
+    long used = rh_runners::memory_mappings_in_use();
     if (used < 0) used = max / 2;  // unknown: assume half is taken
     return max > used ? (max - used) / 4 : 0;
   }()};

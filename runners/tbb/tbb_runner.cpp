@@ -3,6 +3,8 @@
 // tasks, so its worker goes on with other work and the pool cannot deadlock on nested
 // waits; the wake-up (an event set, or the host timer at the deadline) resumes it.
 // Threads outside the arena (the host's main thread) block on a condition variable.
+#include "memory_mappings.hpp"
+
 #include <runner_host/runner.hpp>
 
 #include <oneapi/tbb/global_control.h>
@@ -14,7 +16,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -238,15 +239,7 @@ class TbbRunner final : public rh::Runner {
   // Each suspended task keeps a coroutine stack of its own: an mmap and a guard page, two of
   // the process's vm.max_map_count mappings (65,530 by default), and oneTBB does not check
   // for a failed mmap. A quarter of the limit leaves room for everything else.
-  static std::int64_t suspend_budget() {
-    std::int64_t max_maps = 65530;
-    if (std::FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
-      long long value = 0;
-      if (std::fscanf(f, "%lld", &value) == 1 && value > 0) max_maps = value;
-      std::fclose(f);
-    }
-    return std::max<std::int64_t>(1024, max_maps / 4);
-  }
+  static std::int64_t suspend_budget() { return std::max<std::int64_t>(1024, rh_runners::max_memory_mappings() / 4); }
 
   void warn_budget_once() {
     if (budget_warned_.exchange(true, std::memory_order_relaxed)) return;

@@ -24,13 +24,8 @@ using rh_fiber::StackPool;
 
 constexpr std::size_t kStackSize = 64 * 1024;
 
-long mappings() { return rh_fiber::detail::mappings_in_use(); }
-
-long max_mappings() {
-  long max = 65530;
-  std::ifstream("/proc/sys/vm/max_map_count") >> max;
-  return max;
-}
+long mappings() { return rh_runners::memory_mappings_in_use(); }
+long max_mappings() { return rh_runners::max_memory_mappings(); }
 
 long rss_kib() {
   std::ifstream in("/proc/self/status");
