@@ -79,7 +79,7 @@ std::string all_terminal(const host::RunScope& scope) {
 
 void engine(benchmark::State& state, const std::string& runner, bool future_param) {
   const std::int64_t n = hops();
-  auto h = make_harness(runner);
+  auto h = make_session(runner);
   h->library().task("hop", [] {});
   h->library().task("inc", [](const json& p) { return p.at("x").get<std::int64_t>() + 1; });
   h->library().flow("wait_for_chain", [n](rh::FlowContext& flow) -> json {
@@ -96,7 +96,7 @@ void engine(benchmark::State& state, const std::string& runner, bool future_para
   const std::string flow = future_param ? "param_chain" : "wait_for_chain";
   const std::string expected = future_param ? std::to_string(n) : "\"Completed\"";
   const double ns = timed(
-      state, static_cast<double>(n), [&] { return h->run_flow(flow); },
+      state, static_cast<double>(n), [&] { return h->run(flow); },
       [&](const std::unique_ptr<host::RunScope>& scope) {
         std::string error = expect_result(*scope, expected);
         return error.empty() ? all_terminal(*scope) : error;

@@ -6,12 +6,15 @@
 // again is measured, next to a raw std::condition_variable notify -> wake measured the same
 // way in the same run (with no engine: plain thread events; with an engine: the runner's).
 #include "bench_support.hpp"
+
+#include "engine/execution_context.hpp"
 #include "events/task_run_waiter.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 
 namespace rh::bench {
 namespace {
@@ -63,7 +66,7 @@ enum class Listener { None, Counter, Waiter };
 
 void engine_events(benchmark::State& state, const std::string& runner, Listener listener) {
   const std::int64_t n = engine_runs();
-  auto h = make_harness(runner);
+  auto h = make_session(runner);
   h->library().task("noop", [] {});
   h->library().flow("many", [n](rh::FlowContext& flow) -> json {
     for (std::int64_t i = 0; i < n; ++i) flow.submit("noop");
@@ -74,12 +77,12 @@ void engine_events(benchmark::State& state, const std::string& runner, Listener 
   std::unique_ptr<host::TaskRunWaiter> waiter;
   if (listener == Listener::Counter) {
     subscription =
-        h->bus().subscribe([&events](const host::TaskRunEvent&) { events.fetch_add(1, std::memory_order_relaxed); });
+        h->session().events().subscribe([&events](const host::TaskRunEvent&) { events.fetch_add(1, std::memory_order_relaxed); });
   } else if (listener == Listener::Waiter) {
-    waiter = std::make_unique<host::TaskRunWaiter>(h->bus(), host::WaiterOptions{});
+    waiter = std::make_unique<host::TaskRunWaiter>(h->session().events(), host::WaiterOptions{});
   }
   const double ns = timed(
-      state, static_cast<double>(n), [&] { return h->run_flow("many"); },
+      state, static_cast<double>(n), [&] { return h->run("many"); },
       [n](const std::unique_ptr<host::RunScope>& scope) { return expect_result(*scope, std::to_string(n)); });
   const std::string quiet = "engine_quiet_" + runner;
   if (listener == Listener::None) {
@@ -88,7 +91,7 @@ void engine_events(benchmark::State& state, const std::string& runner, Listener 
   }
   compare(state, ns, quiet);
   if (listener == Listener::Counter) {
-    h->bus().unsubscribe(subscription);
+    h->session().events().unsubscribe(subscription);
     // Events per task run (the flow run's own few are spread over all of them).
     const double per_run = static_cast<double>(events.load()) / static_cast<double>(state.iterations() * n);
     state.counters["events_per_run"] = per_run;
@@ -178,24 +181,33 @@ void raw_cv_wake(benchmark::State& state, bool notify_under_lock) {
   if (notify_under_lock) compare(state, baselines()["cv_under_lock"], "cv");
 }
 
-// With runner "" no engine exists and the waiter blocks on plain thread events.
+// With runner "" no session exists and the waiter blocks on plain thread events. With a
+// runner, the waiting thread is one of the session's host threads (as the thread that runs
+// a flow is): the waiter blocks on the runner's events.
 void waiter_wake(benchmark::State& state, const std::string& runner) {
-  std::unique_ptr<testing::EngineHarness> h;
+  std::unique_ptr<BenchSession> h;
   host::EventBus own_bus;
   host::EventBus* bus = &own_bus;
+  host::Engine* engine = nullptr;
+  std::shared_ptr<host::TaskRunWaiter> waiter;
   if (!runner.empty()) {
-    h = make_harness(runner);
-    h->engine();
-    bus = &h->bus();
+    h = make_session(runner);
+    h->start();
+    engine = &h->session().engine();
+    bus = &h->session().events();
+    waiter = h->session().waiters().create(host::WaiterOptions{});
+  } else {
+    waiter = std::make_shared<host::TaskRunWaiter>(own_bus, host::WaiterOptions{});
   }
-  host::TaskRunWaiter waiter(*bus, host::WaiterOptions{});
   constexpr std::uint64_t kBase = 1u << 30;  // ids no engine run has
   bool wrong = false;
   wake_latency(
       state, "waiter_" + (runner.empty() ? std::string("threads") : runner),
       [&](std::int64_t i) {
+        std::optional<host::ContextScope> session_thread;
+        if (engine != nullptr) session_thread.emplace(*engine);
         host::FinalState out;
-        const std::int32_t status = waiter.wait_for_task_run(kBase + i, RH_DEADLINE_NONE, &out);
+        const std::int32_t status = waiter->wait_for_task_run(kBase + i, RH_DEADLINE_NONE, &out);
         if (status != RH_OK || out.state != host::StateId::Completed) wrong = true;
       },
       [&](std::int64_t i) { bus->publish(sample_event(kBase + i, host::StateId::Completed)); });

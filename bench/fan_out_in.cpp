@@ -67,7 +67,7 @@ void raw_fibers(benchmark::State& state) {
 
 void engine(benchmark::State& state, const std::string& runner) {
   const std::int64_t n = items();
-  auto h = make_harness(runner);
+  auto h = make_session(runner);
   h->library().task("item", [](const json& p) { return p.at("i").get<std::int64_t>(); });
   h->library().flow("fan", [n](rh::FlowContext& flow) -> json {
     std::vector<rh::Future> futures;
@@ -78,7 +78,7 @@ void engine(benchmark::State& state, const std::string& runner) {
     return sum;
   });
   const double ns = timed(
-      state, static_cast<double>(n), [&] { return h->run_flow("fan"); },
+      state, static_cast<double>(n), [&] { return h->run("fan"); },
       [n](const std::unique_ptr<host::RunScope>& scope) {
         return expect_result(*scope, std::to_string(expected_sum(n)));
       });

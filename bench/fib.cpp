@@ -83,7 +83,7 @@ void raw_fibers(benchmark::State& state, int n) {
 }
 
 void engine(benchmark::State& state, const std::string& runner, int n) {
-  auto h = make_harness(runner);
+  auto h = make_session(runner);
   h->library().task("fib", [](rh::TaskContext& ctx, const json& p) -> json {
     const int k = p.at("n").get<int>();
     if (k < 2) return k;
@@ -96,7 +96,7 @@ void engine(benchmark::State& state, const std::string& runner, int n) {
   const double ns = timed(
       state, static_cast<double>(calls),
       [&] {
-        return h->run_task("fib", {{"n", n}});
+        return h->run("fib", {{"n", n}});
       },
       [&](const std::unique_ptr<host::RunScope>& scope) {
         if (std::string error = expect_result(*scope, std::to_string(expected)); !error.empty()) return error;

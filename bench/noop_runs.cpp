@@ -63,14 +63,14 @@ void raw_fibers(benchmark::State& state) {
 
 void engine(benchmark::State& state, const std::string& runner) {
   const std::int64_t n = runs();
-  auto h = make_harness(runner);
+  auto h = make_session(runner);
   h->library().task("noop", [] {});
   h->library().flow("many", [n](rh::FlowContext& flow) -> json {
     for (std::int64_t i = 0; i < n; ++i) flow.submit("noop");
     return n;
   });
   const double ns = timed(
-      state, static_cast<double>(n), [&] { return h->run_flow("many"); },
+      state, static_cast<double>(n), [&] { return h->run("many"); },
       [n](const std::unique_ptr<host::RunScope>& scope) {
         if (std::string error = expect_result(*scope, std::to_string(n)); !error.empty()) return error;
         if (scope->size() != static_cast<std::size_t>(n)) return "scope holds " + std::to_string(scope->size());

@@ -13,7 +13,7 @@ double delay_s() { return static_cast<double>(size("RH_BENCH_STORM_DELAY_MS", 10
 
 void engine(benchmark::State& state, const std::string& runner) {
   const std::int64_t n = storm_runs();
-  auto h = make_harness(runner, /*worker_count=*/2);
+  auto h = make_session(runner, /*worker_count=*/2);
   h->library()
       .task("flaky",
             [](rh::TaskContext& ctx) {
@@ -28,7 +28,7 @@ void engine(benchmark::State& state, const std::string& runner) {
   const double delay = delay_s();
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
-    auto scope = h->run_flow("storm");
+    auto scope = h->run("storm");
     const double wall = seconds_since(start);
     state.SetIterationTime(wall);
     state.counters["wall_s"] = wall;

@@ -19,20 +19,20 @@ double heap_in_use() {
 
 void engine(benchmark::State& state, const std::string& runner) {
   const std::int64_t n = runs();
-  auto h = make_harness(runner);
+  auto h = make_session(runner);
   h->library().task("noop", [] {});
   h->library().flow("many", [](rh::FlowContext& flow, const json& p) -> json {
     const std::int64_t count = p.at("n").get<std::int64_t>();
     for (std::int64_t i = 0; i < count; ++i) flow.submit("noop");
     return count;
   });
-  h->run_flow("many", {{"n", std::min<std::int64_t>(n, 10000)}}).reset();  // warm-up
+  h->run("many", {{"n", std::min<std::int64_t>(n, 10000)}}).reset();  // warm-up
   for (auto _ : state) {
     malloc_trim(0);
     const double heap_before = heap_in_use();
     const long rss_before = proc_status_kib("VmRSS");
     const auto start = std::chrono::steady_clock::now();
-    auto scope = h->run_flow("many", {{"n", n}});
+    auto scope = h->run("many", {{"n", n}});
     state.SetIterationTime(seconds_since(start));
     const double heap_after = heap_in_use();
     const long rss_after = proc_status_kib("VmRSS");

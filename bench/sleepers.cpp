@@ -88,7 +88,7 @@ void raw_fibers(benchmark::State& state) {
 
 void engine(benchmark::State& state, const std::string& runner) {
   const std::int64_t n = sleepers();
-  auto h = make_harness(runner);
+  auto h = make_session(runner);
   Concurrency concurrency;
   h->library().task("nap", [&concurrency](rh::TaskContext& ctx) {
     concurrency.enter();
@@ -99,9 +99,9 @@ void engine(benchmark::State& state, const std::string& runner) {
     for (std::int64_t i = 0; i < n; ++i) flow.submit("nap");
     return n;
   });
-  h->engine();  // load and start the runner before the baseline RSS is taken
+  h->start();  // load and start the runner before the baseline RSS is taken
   measure(
-      state, [&] { return h->run_flow("sleepers"); },
+      state, [&] { return h->run("sleepers"); },
       [n](const std::unique_ptr<host::RunScope>& scope) {
         if (std::string error = expect_result(*scope, std::to_string(n)); !error.empty()) return error;
         return all_completed(*scope);

@@ -1,11 +1,11 @@
 // Shared pieces of the benchmark executables: workload sizes (full, or small for the smoke
-// run under ctest), the runners and their worker count, an in-process engine on a real runner
-// plugin (tests/support/engine_harness.hpp), manually timed iterations that report ns per
+// run under ctest), the runners and their worker count, an in-process session on a real
+// runner plugin (bench_session.hpp), manually timed iterations that report ns per
 // item and the ratio to a raw baseline measured earlier in the same process, and a main()
 // that exits non-zero when a benchmark saw a wrong result.
 #pragma once
 
-#include "engine_harness.hpp"
+#include "bench_session.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -58,8 +58,8 @@ inline json runner_options(const std::string& runner, int worker_count = workers
   return runner == "sequential" ? json::object() : json{{"max_workers", worker_count}};
 }
 
-inline std::unique_ptr<testing::EngineHarness> make_harness(const std::string& runner, int worker_count = workers()) {
-  return std::make_unique<testing::EngineHarness>(runner, runner_options(runner, worker_count));
+inline std::unique_ptr<BenchSession> make_session(const std::string& runner, int worker_count = workers()) {
+  return std::make_unique<BenchSession>(runner, runner_options(runner, worker_count));
 }
 
 // --- failures: a wrong result skips the benchmark and makes the process exit non-zero ---

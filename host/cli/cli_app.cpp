@@ -4,6 +4,7 @@
 #include "cli/list_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/run_config.hpp"
+#include "plugins/extensions.hpp"
 
 #include <runner_host/abi.h>
 
@@ -16,8 +17,6 @@
 
 namespace rh::host {
 namespace {
-
-constexpr const char* kVersion = "0.1.0";
 
 struct Flags {
   std::optional<std::string> config;
@@ -34,7 +33,7 @@ struct Flags {
 };
 
 std::string version_text() {
-  return std::string("runner-host ") + kVersion + " (plugin ABI " + std::to_string(RH_ABI_VERSION_MAJOR) + "." +
+  return "runner-host " + std::string(host_version()) + " (plugin ABI " + std::to_string(RH_ABI_VERSION_MAJOR) + "." +
          std::to_string(RH_ABI_VERSION_MINOR) + ")";
 }
 

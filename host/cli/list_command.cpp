@@ -1,8 +1,7 @@
 #include "cli/list_command.hpp"
 
 #include "cli/exit_codes.hpp"
-#include "engine/task_registry.hpp"
-#include "plugins/plugin_loader.hpp"
+#include "session/session.hpp"
 
 namespace rh::host {
 namespace {
@@ -36,20 +35,16 @@ int list_command(const std::vector<std::string>& plugins, const nlohmann::json& 
     err << "runner-host: list needs at least one --plugin FILE\n";
     return kExitUsage;
   }
-  PluginLoader loader;
-  TaskRegistry registry;
-  std::vector<LoadedPlugin> loaded;
+  Session session;
   try {
-    for (const std::string& path : plugins) {
-      loaded.push_back(loader.load_task_library(path));
-      registry.add_library(*loaded.back().library, path);
-    }
-    registry.apply_overrides(task_overrides, source);
+    for (const std::string& path : plugins) session.load_library(path);
+    session.apply_task_overrides(task_overrides, source);
   } catch (const std::exception& e) {
     err << "runner-host: " << e.what() << '\n';
     return kExitUsage;
   }
-  for (const LoadedPlugin& plugin : loaded) {
+  const TaskRegistry& registry = session.registry();
+  for (const LoadedPlugin& plugin : session.libraries()) {
     const rh_task_library& lib = *plugin.library;
     out << std::string(lib.name.data, lib.name.size) << ' ' << std::string(lib.version.data, lib.version.size) << " ("
         << plugin.path << ")\n";

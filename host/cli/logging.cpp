@@ -1,6 +1,6 @@
 #include "cli/logging.hpp"
 
-#include "events/time_format.hpp"
+#include "base/time_format.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>

@@ -1,7 +1,7 @@
 #include "cli/report.hpp"
 
 #include "engine/task_registry.hpp"
-#include "events/time_format.hpp"
+#include "base/time_format.hpp"
 
 #include <cstdio>
 #include <filesystem>

@@ -4,13 +4,8 @@
 #include "cli/logging.hpp"
 #include "cli/report.hpp"
 #include "cli/signal_watcher.hpp"
-#include "engine/engine.hpp"
-#include "engine/task_registry.hpp"
-#include "events/event_bus.hpp"
 #include "events/jsonl_sink.hpp"
-#include "events/task_run_waiter.hpp"
-#include "plugins/plugin_loader.hpp"
-#include "plugins/runner_instance.hpp"
+#include "session/session.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -122,66 +117,59 @@ int run_command(const RunConfig& config, const std::filesystem::path& exe_dir, s
   }
   if (config.flow && config.task) return usage_error("--flow and --task cannot be combined: choose one");
 
-  PluginLoader loader;
-  TaskRegistry registry;
+  SessionOptions options;
+  options.runner_dir = exe_dir;
+  options.engine.concurrency_limits = config.concurrency_limits;
+  options.engine.cache_max_entries = config.cache_max_entries;
+  options.waiter = config.waiter;
+  Session session(options);
   try {
-    for (const std::string& path : config.plugins) {
-      const LoadedPlugin plugin = loader.load_task_library(path);
-      registry.add_library(*plugin.library, path);
-    }
-    registry.apply_overrides(config.task_overrides, config.source);
+    for (const std::string& path : config.plugins) session.load_library(path);
+    session.apply_task_overrides(config.task_overrides, config.source);
   } catch (const std::exception& e) {
     return usage_error(e.what());
   }
 
   std::string target_error;
-  const TaskDef* target = pick_target(registry, config, &target_error);
+  const TaskDef* target = pick_target(session.registry(), config, &target_error);
   if (target == nullptr) return usage_error(target_error);
   if (config.report && !report_path_writable(*config.report)) {
     return usage_error("cannot write the report '" + *config.report + "'");
   }
 
-  std::unique_ptr<RunnerInstance> runner;
   try {
-    const std::string runner_path = locate_runner(config.runner.name, exe_dir);
-    runner = std::make_unique<RunnerInstance>(loader.load_runner(runner_path), config.runner.options);
-    runner->start();
+    session.start_runner(config.runner.name, config.runner.options);
   } catch (const std::exception& e) {
     const std::string where = config.source == "command line" ? std::string() : config.source + ": ";
     return usage_error(where + e.what());
   }
 
-  EventBus& bus = EventBus::global();
   std::unique_ptr<JsonlEventSink> events;
   if (config.events) {
     try {
-      events = std::make_unique<JsonlEventSink>(bus, *config.events);
+      events = std::make_unique<JsonlEventSink>(session.events(), *config.events);
     } catch (const std::exception& e) {
       return usage_error(e.what());
     }
   }
-  TaskRunWaiter::set_instance_options(config.waiter);
 
-  EngineOptions options;
-  options.concurrency_limits = config.concurrency_limits;
-  options.cache_max_entries = config.cache_max_entries;
   std::unique_ptr<RunScope> scope;
   bool interrupted = false;
   {
-    Engine engine(registry, runner->scheduler(), bus, options);
-    SignalWatcher signals([&engine] { engine.interrupt(); });
+    SignalWatcher signals([&session] { session.interrupt(); });
     const std::string params = config.params.empty() ? std::string() : config.params.dump();
-    spdlog::debug("running {} '{}' on runner '{}'", target->is_flow ? "flow" : "task", target->name, runner->name());
-    scope = target->is_flow ? engine.run_flow(*target, params) : engine.run_task(*target, params);
-    runner->shutdown();
-    interrupted = engine.interrupted() || signals.fired();
+    spdlog::debug("running {} '{}' on runner '{}'", target->is_flow ? "flow" : "task", target->name,
+                  session.runner_name());
+    scope = session.run(*target, params);
+    session.shutdown();
+    interrupted = session.interrupted() || signals.fired();
   }
   events.reset();
 
   print_outcome(out, err, *scope, *target, config.log_format);
   if (config.report) {
     try {
-      write_report_file(*config.report, *scope, runner->name(), interrupted);
+      write_report_file(*config.report, *scope, session.runner_name(), interrupted);
     } catch (const std::exception& e) {
       err << "runner-host: " << e.what() << '\n';
       return kExitUsage;

@@ -1,53 +1,42 @@
+// The engine's outside: construction, running a root flow or task, submissions, the
+// interrupt, and the lookups the host API and the waiter use. The life of a run itself is
+// in state_machine.cpp.
 #include "engine/engine.hpp"
 
-#include "engine/clock.hpp"
+#include "base/random.hpp"
+#include "engine/execution_context.hpp"
 #include "engine/future_params.hpp"
-#include "engine/random.hpp"
-#include "engine/timer_service.hpp"
+#include "runtime/timer_service.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 namespace rh::host {
-namespace {
 
-std::atomic<Engine*> g_active_engine{nullptr};
-
-}  // namespace
-
-Engine::Engine(const TaskRegistry& registry, Scheduler& scheduler, EventBus& bus, EngineOptions options)
-    : registry_(registry),
-      scheduler_(scheduler),
-      bus_(bus),
+Engine::Engine(EngineParts parts, EngineOptions options)
+    : registry_(parts.registry),
+      runner_(parts.runner),
+      bus_(parts.events),
+      timers_(parts.timers),
+      waiters_(parts.waiters),
+      transitions_(*options.transitions),
+      on_illegal_(options.on_illegal_transition),
       limits_(options.concurrency_limits),
-      cache_(options.cache_max_entries) {
-  g_active_engine.store(this, std::memory_order_release);
-}
+      cache_(options.cache_max_entries) {}
 
-Engine::~Engine() {
-  Engine* self = this;
-  g_active_engine.compare_exchange_strong(self, nullptr, std::memory_order_acq_rel);
-}
-
-Engine* Engine::active() noexcept { return g_active_engine.load(std::memory_order_acquire); }
+Engine::~Engine() = default;
 
 // ------------------------------------------------------------------ roots
 
-std::unique_ptr<RunScope> Engine::run_flow(const TaskDef& flow, std::string params_json) {
-  return execute_root(flow, std::move(params_json));
-}
-
-std::unique_ptr<RunScope> Engine::run_task(const TaskDef& task, std::string params_json) {
-  return execute_root(task, std::move(params_json));
-}
-
-std::unique_ptr<RunScope> Engine::execute_root(const TaskDef& def, std::string params_json) {
+std::unique_ptr<RunScope> Engine::run(const TaskDef& def, std::string params_json) {
+  // This thread serves the engine while it waits: the sequential runner runs work here.
+  const ContextScope context(*this);
   auto scope = std::make_unique<RunScope>(*this);
   track(scope.get(), true);
   RunRef root = create(*scope, def, 0, std::move(params_json), def.is_flow);
   start(*root, {});
-  scope->wait_idle();
+  scope->wait_idle(context_blocker());
   track(scope.get(), false);
   return scope;
 }
@@ -66,7 +55,7 @@ void Engine::track(RunScope* scope, bool add) {
 RunRef Engine::create(RunScope& scope, const TaskDef& task, std::uint64_t parent_id, std::string params,
                       bool is_flow_run) {
   // A templated name is rendered now when the parameters are already values, so every event
-  // of the run carries it; with futures it waits for their results (upstreams_ready), and a
+  // of the run carries it; with futures it waits for their results (prepare_inputs), and a
   // rendering error is reported there too.
   std::string name;
   bool named = false;
@@ -84,7 +73,7 @@ RunRef Engine::create(RunScope& scope, const TaskDef& task, std::uint64_t parent
   }
   RunRef run = scope.create_run(task, parent_id, std::move(name), std::move(params), is_flow_run);
   run->set_name_rendered(named || task.options.run_name.empty());
-  transition(*run, StateId::Pending);
+  enter(*run, StateId::Pending);
   return run;
 }
 
@@ -121,147 +110,20 @@ RunRef Engine::submit(RunScope& scope, std::uint64_t parent_id, const TaskDef& t
 }
 
 void Engine::start(Run& run, std::vector<Upstream> upstreams) {
-  if (interrupted()) {
-    cancel_never_started(run);
-    return;
-  }
-  if (upstreams.empty()) {
-    upstreams_ready(run);
-    return;
-  }
-  // One extra count held by this function, so the last upstream finishing during
-  // registration cannot start the run twice.
-  run.pending_upstreams().store(static_cast<std::uint32_t>(upstreams.size()) + 1, std::memory_order_relaxed);
   run.upstreams() = std::move(upstreams);
-  for (Upstream& upstream : run.upstreams()) on_done(*upstream.run, &Engine::on_upstream_done, &run);
-  on_upstream_done(&run, nullptr);
-}
-
-void Engine::on_upstream_done(void* arg, Run*) {
-  Run& run = *static_cast<Run*>(arg);
-  if (run.pending_upstreams().fetch_sub(1, std::memory_order_acq_rel) == 1) run.engine().upstreams_ready(run);
-}
-
-void Engine::upstreams_ready(Run& run) {
-  if (interrupted()) {
-    cancel_never_started(run);
-    return;
-  }
-  for (const Upstream& upstream : run.upstreams()) {
-    const StateId state = upstream.run->state();
-    if (!is_completed(state) && !upstream.allow_failure) {
-      finish(run, StateId::NotReady,
-             "Upstream task run '" + upstream.run->name() + "' (id " + std::to_string(upstream.run->id()) +
-                 ") did not reach a 'COMPLETED' state.",
-             false);
-      return;
-    }
-  }
-  if (run.params_have_futures()) {
-    if (!resolve_parameters(run)) return;
-  } else if (!run.name_rendered()) {
-    if (!render_name(run, nullptr)) return;
-  }
-  acquire_slots(run);
-}
-
-bool Engine::resolve_parameters(Run& run) {
-  nlohmann::json params;
-  try {
-    params = resolve_futures(run.params(), [&](std::uint64_t id) -> const Run* {
-      for (const Upstream& upstream : run.upstreams()) {
-        if (upstream.run->id() == id) return upstream.run.get();
-      }
-      return nullptr;
-    });
-  } catch (const std::exception& e) {
-    run.lock().lock();
-    run.set_error("rh::ParameterError", e.what());
-    run.lock().unlock();
-    finish(run, StateId::Failed, std::string("Could not resolve parameters: ") + e.what(), false);
-    return false;
-  }
-  {
-    std::lock_guard<SpinLock> lock(run.lock());
-    run.set_params(params.dump());
-  }
-  return run.task().options.run_name.empty() || render_name(run, &params);
-}
-
-bool Engine::render_name(Run& run, const nlohmann::json* params) {
-  try {
-    std::string name;
-    if (params != nullptr) {
-      name = run.task().options.run_name.render(*params);
-    } else {
-      const std::string& text = run.params();
-      name = run.task().options.run_name.render(text.empty() ? nlohmann::json::object() : nlohmann::json::parse(text));
-    }
-    std::lock_guard<SpinLock> lock(run.lock());
-    run.set_name(std::move(name));
-    return true;
-  } catch (const std::exception& e) {
-    {
-      std::lock_guard<SpinLock> lock(run.lock());
-      run.set_error("rh::NameTemplateError", e.what());
-    }
-    finish(run, StateId::Failed, std::string("Could not name the run: ") + e.what(), false);
-    return false;
-  }
-}
-
-// ------------------------------------------------------------------ states and events
-
-void Engine::transition(Run& run, StateId state, std::string message, std::int64_t scheduled_us) {
-  const bool listening = bus_.has_subscribers();
-  run.lock().lock();
-  const StateEntry entry = run.record(state, std::move(message), scheduled_us);
-  if (!listening) {
-    run.lock().unlock();
-    return;
-  }
-  // Copies: another thread may append to the history once the lock is released.
-  const StateEntry* prev_ptr = run.previous();
-  const StateEntry prev = prev_ptr != nullptr ? *prev_ptr : StateEntry{};
-  const std::string text(run.message(entry));
-  const std::string prev_text = prev_ptr != nullptr ? std::string(run.message(*prev_ptr)) : std::string();
-  run.lock().unlock();
-  publish(run, entry, prev_ptr != nullptr ? &prev : nullptr, text, prev_text);
-}
-
-void Engine::publish(const Run& run, const StateEntry& entry, const StateEntry* previous, std::string_view message,
-                     std::string_view previous_message) {
-  if (!bus_.has_subscribers()) return;
-  TaskRunEvent event;
-  event.id = bus_.next_event_id();
-  event.time_us = entry.time_us;
-  event.is_flow_run = run.is_flow();
-  event.run_id = run.id();
-  event.run_name = run.name();
-  event.task_name = run.task().name;
-  event.run_count = run.run_count();
-  event.flow_run_id = run.flow_run_id();
-  event.state = entry.id;
-  event.message = message;
-  if (const StateDetail* detail = run.detail(entry)) event.scheduled_us = detail->scheduled_us;
-  if (previous != nullptr) {
-    event.previous = previous->id;
-    event.previous_message = previous_message;
-  }
-  bus_.publish(event);
-}
-
-void Engine::log_for(const Run& run, std::uint32_t level, std::string_view message) const {
-  const auto lvl = static_cast<spdlog::level::level_enum>(std::min<std::uint32_t>(level, RH_LOG_CRITICAL));
-  spdlog::log(lvl, "[{}] {}", run.name(), message);
+  drive(run, Where::elsewhere());
 }
 
 // ------------------------------------------------------------------ interrupt
 
 void Engine::interrupt() {
   if (interrupted_.exchange(true, std::memory_order_acq_rel)) return;
+  const ContextScope context(*this);
   spdlog::warn("interrupted: no new task runs will start; running ones are asked to stop");
-  for (Run* waiting : limits_.drain_waiters()) cancel_never_started(*waiting);
+  for (Run* waiting : limits_.drain_waiters()) {
+    cancel_for_interrupt(*waiting);
+    drive(*waiting, Where::elsewhere());
+  }
   std::vector<RunRef> runs;
   {
     std::lock_guard<std::mutex> lock(scopes_mutex_);
@@ -276,17 +138,25 @@ void Engine::interrupt() {
     {
       std::lock_guard<SpinLock> lock(run->lock());
       if (run->done()) continue;
-      if (run->state() == StateId::AwaitingRetry && run->attempt().timer_id != 0) {
-        cancel_retry = TimerService::instance().cancel(run->attempt().timer_id);
+      if (run->phase() == Phase::AwaitingRetry && run->attempt().timer_id != 0) {
+        cancel_retry = timers_.cancel(run->attempt().timer_id);
+        if (cancel_retry) run->attempt().timer_id = 0;
       }
     }
     if (cancel_retry) {
-      finish(*run, StateId::Cancelled, "The host was interrupted before the retry started.", false);
       run->release();  // the reference the retry timer held
+      cancel_for_interrupt(*run);
+      drive(*run, Where::elsewhere());
     } else {
       stop_attempt(*run, StopReason::Cancelled);
     }
   }
+}
+
+void Engine::cancel_for_interrupt(Run& run) {
+  end_run(run, StateId::Cancelled,
+          run.started() ? "The host was interrupted before the retry started."
+                        : "The run never started: the host was interrupted.");
 }
 
 void Engine::stop_attempt(Run& run, StopReason reason) {
@@ -294,8 +164,10 @@ void Engine::stop_attempt(Run& run, StopReason reason) {
   AttemptState& attempt = run.attempt();
   if (!attempt.active) return;
   attempt.stop.store(static_cast<std::uint8_t>(reason), std::memory_order_release);
-  if (attempt.wait_token != nullptr) scheduler_.set(attempt.wait_token);
+  if (attempt.wait_token != nullptr) runner_.set(attempt.wait_token);
 }
+
+// ------------------------------------------------------------------ lookups
 
 RunRef Engine::find_run(std::uint64_t id) {
   std::lock_guard<std::mutex> lock(scopes_mutex_);
@@ -305,6 +177,22 @@ RunRef Engine::find_run(std::uint64_t id) {
   return RunRef();
 }
 
+std::optional<FinalState> Engine::final_state_of(std::uint64_t id) {
+  RunRef run = find_run(id);
+  if (!run || !run->done()) return std::nullopt;
+  // A terminal run never changes again, so it can be read without its lock.
+  FinalState state;
+  state.run_id = run->id();
+  state.flow_run_id = run->flow_run_id();
+  state.task_name = run->task().name;
+  state.run_name = run->name();
+  state.state = run->state();
+  state.message = std::string(run->message(run->current()));
+  state.run_count = run->run_count();
+  state.time_us = run->current().time_us;
+  return state;
+}
+
 void Engine::on_done(Run& run, DoneFn fn, void* arg) {
   bool now;
   {
@@ -312,6 +200,11 @@ void Engine::on_done(Run& run, DoneFn fn, void* arg) {
     now = !run.add_done_callback(fn, arg);
   }
   if (now) fn(arg, &run);
+}
+
+void Engine::log_for(const Run& run, std::uint32_t level, std::string_view message) const {
+  const auto lvl = static_cast<spdlog::level::level_enum>(std::min<std::uint32_t>(level, RH_LOG_CRITICAL));
+  spdlog::log(lvl, "[{}] {}", run.name(), message);
 }
 
 }  // namespace rh::host

@@ -1,17 +1,19 @@
-// The task engine: drives every run through DESIGN.md section 4 (Pending -> upstreams ->
-// tag slots -> Running -> attempts with timeouts and retries -> final state -> hooks ->
-// slot release -> terminal event). It executes user code only through the active runner
-// and never holds a worker while a run waits for upstreams, a tag slot or a retry delay:
-// those waits are callbacks and timers.
+// The task engine of one session. It drives every run through its life (the state machine
+// of engine/state_machine.cpp: Pending -> upstreams -> tag slots -> attempts with timeouts
+// and retries -> final state -> hooks -> slot release -> terminal event), executes user
+// code only through the session's runner, and never holds a worker while a run waits for
+// upstreams, a tag slot or a retry delay: those waits are callbacks and timers.
 #pragma once
 
 #include "engine/run.hpp"
 #include "engine/run_ref.hpp"
 #include "engine/run_scope.hpp"
-#include "engine/scheduler.hpp"
+#include "engine/state_machine.hpp"
 #include "engine/tag_limits.hpp"
 #include "engine/task_registry.hpp"
 #include "events/event_bus.hpp"
+#include "events/task_run_waiter.hpp"
+#include "runtime/runner_link.hpp"
 #include "store/result_cache.hpp"
 
 #include <runner_host/abi.h>
@@ -21,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -28,9 +31,25 @@
 
 namespace rh::host {
 
+class TimerService;
+class WaiterRegistry;
+
 struct EngineOptions {
   std::map<std::string, std::int64_t> concurrency_limits;  // tag -> slots
   std::size_t cache_max_entries = 10000;
+  // The legal transitions and what an illegal one does (engine/state_machine.hpp). Tests of
+  // the engine's own checks replace them; everything else keeps the defaults.
+  const TransitionTable* transitions = &kLegalTransitions;
+  IllegalTransitionPolicy on_illegal_transition = default_illegal_transition_policy();
+};
+
+// What an engine runs with; its session owns all of it, and all of it outlives the engine.
+struct EngineParts {
+  const TaskRegistry& registry;
+  const RunnerLink& runner;
+  EventBus& events;
+  TimerService& timers;
+  WaiterRegistry& waiters;  // served to plugin code through the host API
 };
 
 // A submission the engine refuses (bad parameters, unknown future). The message says why.
@@ -50,27 +69,33 @@ struct DependencySpec {
 struct AttemptContext {
   Run* run;
   std::uint32_t generation;
-  std::uint32_t inline_depth;  // runs this attempt runs nested in (Engine::wait_run)
+  std::uint32_t inline_depth;  // runs this attempt runs nested in (Engine::run_in_place)
   std::string result;
   std::string error_type;
   std::string error_message;
   bool has_error = false;
 };
 
+// Whether the code driving a run is a worker executing that run's work item (and how many
+// runs deep it is nested there), or any other thread. User code (task, hooks, retry
+// conditions) runs only on a worker; elsewhere the engine hands the run to the runner.
+struct Where {
+  bool on_worker;
+  std::uint32_t inline_depth;
+  static Where elsewhere() { return {false, 0}; }
+  static Where worker(std::uint32_t depth = 0) { return {true, depth}; }
+};
+
 class Engine {
  public:
-  Engine(const TaskRegistry& registry, Scheduler& scheduler, EventBus& bus, EngineOptions options = {});
+  Engine(EngineParts parts, EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // The engine the host API serves (the most recently constructed live one).
-  static Engine* active() noexcept;
-
   // Runs a flow, or a single task, to completion, then waits until every run it created
   // (nested ones too) is terminal. Call from a thread that is not a runner worker.
-  std::unique_ptr<RunScope> run_flow(const TaskDef& flow, std::string params_json);
-  std::unique_ptr<RunScope> run_task(const TaskDef& task, std::string params_json);
+  std::unique_ptr<RunScope> run(const TaskDef& def, std::string params_json);
 
   // Ctrl-C: no new run starts (they end Cancelled, "never started"), running attempts are
   // asked to stop (ctx.cancelled(), SDK waits throw CancelledError), pending retries and
@@ -87,95 +112,125 @@ class Engine {
   // RH_OK, RH_TIMEOUT, RH_CANCELLED, RH_TIMED_OUT_ATTEMPT, or RH_ERROR (a run waiting on
   // itself; the reason in *error).
   std::int32_t wait_run(Run& run, std::int64_t deadline, std::string* error);
-  // Blocks on a wake token until set or the deadline, ending early (RH_CANCELLED,
-  // RH_TIMED_OUT_ATTEMPT) when the calling attempt must stop. RH_OK means "set".
-  std::int32_t block_on(rh_event* token, std::int64_t deadline, std::uint32_t flags = 0);
+  // Blocks an attempt on a wake token until set or the deadline, ending early
+  // (RH_CANCELLED, RH_TIMED_OUT_ATTEMPT) when the attempt must stop. RH_OK means "set".
+  std::int32_t block_attempt(AttemptContext& attempt, rh_event* token, std::int64_t deadline, std::uint32_t flags);
   std::int32_t sleep(AttemptContext& attempt, std::int64_t duration_ns);
+  void yield();
   // RH_OK, RH_CANCELLED or RH_TIMED_OUT_ATTEMPT.
   std::int32_t attempt_status(const AttemptContext& attempt) const;
   // Calls fn(arg, run) once the run is terminal (at once if it is).
   void on_done(Run& run, DoneFn fn, void* arg);
   // The task run with this id in a live scope, or an empty ref.
   RunRef find_run(std::uint64_t id);
+  // The final state of a task run of a live scope that already ended.
+  std::optional<FinalState> final_state_of(std::uint64_t id);
   void log_for(const Run& run, std::uint32_t level, std::string_view message) const;
 
-  Scheduler& scheduler() noexcept { return scheduler_; }
+  const RunnerLink& runner() const noexcept { return runner_; }
   EventBus& events() noexcept { return bus_; }
+  TimerService& timers() noexcept { return timers_; }
+  WaiterRegistry& waiters() noexcept { return waiters_; }
   const TaskRegistry& registry() const noexcept { return registry_; }
   TagLimits& tag_limits() noexcept { return limits_; }
   ResultCache& cache() noexcept { return cache_; }
 
+  // Run ids: unique within this engine, increasing in creation order.
+  std::uint64_t next_run_id() noexcept { return next_run_id_.fetch_add(1, std::memory_order_relaxed); }
+
  private:
   friend class RunScope;
 
-  // --- creation and upstreams (engine.cpp) ---
+  // --- the state machine (state_machine.cpp) ---
+  // Moves the run on from its phase until it parks or is done.
+  void drive(Run& run, Where where);
+  // Records a non-terminal state and publishes it. An illegal transition ends the run
+  // Crashed instead (returns false; the run's phase is then Finishing).
+  bool enter(Run& run, StateId state, std::string message = {}, std::int64_t scheduled_us = 0);
+  // Records the final state; the run goes on to Phase::Finishing.
+  void end_run(Run& run, StateId final_state, std::string message);
+  // Aborts (debug) or ends the run Crashed naming both states (release).
+  void illegal_transition(Run& run, std::optional<StateId> from, StateId to);
+  // Hands the run to the runner to go on on a worker, through `entry`. false, with the
+  // runner's reason, when it refused (the caller decides what that means for the phase).
+  bool hand_to_runner(Run& run, rh_work_fn entry, std::string* refusal);
+  // The runner's work items: a queued run (claimed, unless a waiter ran it in place), and
+  // a run handed over to go on from its phase (a retry condition, final hooks).
+  static void attempt_entry(void* arg);
+  static void resume_entry(void* arg);
+  void publish(const Run& run, const StateEntry& entry, const StateEntry* previous, std::string_view message,
+               std::string_view previous_message);
+
+  // --- creation and inputs (engine.cpp, inputs.cpp) ---
   RunRef create(RunScope& scope, const TaskDef& task, std::uint64_t parent_id, std::string params, bool is_flow_run);
   void start(Run& run, std::vector<Upstream> upstreams);
+  // false: parked until the last upstream ends (it drives the run on).
+  bool await_upstreams(Run& run);
   static void on_upstream_done(void* arg, Run* upstream);
-  void upstreams_ready(Run& run);
+  // NotReady for an upstream that did not complete; resolves future parameters and renders
+  // the run name. false when the run ended here.
+  bool prepare_inputs(Run& run);
   bool resolve_parameters(Run& run);
   bool render_name(Run& run, const nlohmann::json* params);
-  std::unique_ptr<RunScope> execute_root(const TaskDef& def, std::string params_json);
 
   // --- tag slots (slots.cpp) ---
-  void acquire_slots(Run& run);
+  // true when the run holds its slots (or needs none); false when it is parked in the tag
+  // queue or ended (a limit of 0).
+  bool take_slots(Run& run);
   void release_slots(Run& run);
-  void schedule_granted(const std::vector<Run*>& granted);
 
-  // --- attempts (attempt.cpp) ---
-  void schedule_attempt(Run& run);
-  static void attempt_entry(void* arg);
-  void run_attempts(Run& run, std::uint32_t inline_depth);
-  enum class AttemptEnd { Finished, Retry, Handled };
-  AttemptEnd run_one_attempt(Run& run, std::uint32_t inline_depth);
+  // --- one attempt (attempt.cpp) and its timeout (timeouts.cpp) ---
+  enum class AttemptEnd { Finished, Failed, Abandoned };
+  AttemptEnd run_attempt(Run& run, std::uint32_t inline_depth);
   // Runs a queued, not yet started run on the waiting attempt's own stack when the runner
   // allows it. Returns false when it did not (the caller then waits as usual).
   bool run_in_place(Run& target, const AttemptContext& waiter, std::int64_t deadline);
+  std::uint32_t arm_attempt(Run& run);
+  enum class Closed { Open, Abandoned, PastDeadline };
+  Closed close_attempt(Run& run, std::uint32_t generation);
+  // An attempt that returned after its deadline failed by timing out.
+  void fail_past_deadline(Run& run);
   static void on_attempt_timeout(void* arg);
   void attempt_timed_out(Run& run);
-  static void on_retry_due(void* arg);
 
-  // --- failure handling and retries (retry.cpp) ---
-  enum class FailureKind { Exception, UserTimeout, EngineTimeout };
+  // --- failures and retries (retry.cpp) ---
   struct RetryDecision {
     bool retry = false;
     double delay_seconds = 0;
   };
   bool retries_remain(const Run& run) const;
-  RetryDecision decide_retry(Run& run, FailureKind kind);
-  // Applies a failed attempt's outcome (the error is already on the run): Retrying now,
-  // AwaitingRetry, or the final Failed/TimedOut. Off a worker (the timer thread) user code
-  // is never called here: a retry condition is consulted from a runner continuation.
-  // Returns true when the caller, on a worker, should start the next attempt itself.
-  bool after_failure(Run& run, FailureKind kind, bool on_worker);
-  void await_retry(Run& run, double delay_seconds);
-  static void continue_after_timeout(void* arg);
+  RetryDecision decide_retry(Run& run, FailureKind kind, bool ask_condition);
+  // Phase::Deciding: retry now (the next phase), park on the retry timer, or end the run.
+  // false when the run is parked (on the timer, or handed to a worker to ask its condition).
+  bool after_failure(Run& run, Where where);
+  void end_failed(Run& run, FailureKind kind);
+  bool await_retry(Run& run, double delay_seconds);
+  static void on_retry_due(void* arg);
 
-  // --- ending a run (completion.cpp) ---
-  // Records the final state, runs the final hooks (here, or on the runner when called off
-  // a worker), releases slots, publishes the terminal event and wakes waiters.
-  void finish(Run& run, StateId final_state, std::string message, bool on_worker = true);
-  static void finish_entry(void* arg);
-  void complete(Run& run);
+  // --- hooks and the end (hooks.cpp) ---
   void run_hooks(Run& run, std::uint32_t kind);
-  void cancel_never_started(Run& run);
-
-  // --- states and events (engine.cpp) ---
-  void transition(Run& run, StateId state, std::string message = {}, std::int64_t scheduled_us = 0);
-  void publish(const Run& run, const StateEntry& entry, const StateEntry* previous, std::string_view message,
-               std::string_view previous_message);
+  // Final hooks (on a worker: elsewhere the run is handed to one first), slot release,
+  // terminal event, waiters and callbacks.
+  void finish(Run& run, Where where);
+  void complete(Run& run);
+  void cancel_for_interrupt(Run& run);
 
   void stop_attempt(Run& run, StopReason reason);
   void track(RunScope* scope, bool add);
 
   const TaskRegistry& registry_;
-  Scheduler& scheduler_;
+  const RunnerLink& runner_;
   EventBus& bus_;
+  TimerService& timers_;
+  WaiterRegistry& waiters_;
+  const TransitionTable& transitions_;
+  const IllegalTransitionPolicy on_illegal_;
   TagLimits limits_;
   ResultCache cache_;
+  std::atomic<std::uint64_t> next_run_id_{1};
   std::atomic<bool> interrupted_{false};
   std::mutex scopes_mutex_;
-  std::vector<RunScope*> scopes_;  // live scopes, for interrupt()
+  std::vector<RunScope*> scopes_;  // live scopes, for interrupt() and find_run()
 };
 
 // A snapshot of a run for hooks, retry conditions and the host API. Pointers into `run`:

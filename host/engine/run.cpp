@@ -1,8 +1,7 @@
 #include "engine/run.hpp"
 
-#include "engine/clock.hpp"
+#include "base/clock.hpp"
 #include "engine/run_scope.hpp"
-#include "engine/scheduler.hpp"
 #include "engine/task_registry.hpp"
 
 #include <algorithm>
@@ -79,22 +78,16 @@ std::int64_t Run::total_run_time_us() const noexcept {
   return total;
 }
 
-void Run::remove_waiter(rh_event* token) {
-  auto it = std::find(waiters_.begin(), waiters_.end(), token);
-  if (it != waiters_.end()) waiters_.erase(it);
-}
-
 bool Run::add_done_callback(DoneFn fn, void* arg) {
   if (done()) return false;
   callbacks_.emplace_back(fn, arg);
   return true;
 }
 
-std::vector<std::pair<DoneFn, void*>> Run::mark_done(Scheduler& scheduler) {
+std::vector<std::pair<DoneFn, void*>> Run::mark_done() {
   done_.store(true, std::memory_order_release);
-  for (rh_event* token : waiters_) scheduler.set(token);
-  waiters_.clear();
-  waiters_.shrink_to_fit();
+  waiters_.wake_all();
+  waiters_.release_memory();  // a done run is never waited on again
   return std::move(callbacks_);
 }
 

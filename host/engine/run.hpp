@@ -1,11 +1,13 @@
 // One task (or flow) run: identity, parameters, the ordered state history with strictly
-// increasing timestamps, the outcome, and who waits for it. The engine drives it; readers
-// take a consistent snapshot under its lock.
+// increasing timestamps, the outcome, where it is in its life (its Phase), and who waits
+// for it. The engine drives it (engine/state_machine.cpp); readers take a consistent
+// snapshot under its lock.
 #pragma once
 
+#include "base/spin_lock.hpp"
+#include "base/state.hpp"
 #include "engine/run_ref.hpp"
-#include "engine/spin_lock.hpp"
-#include "engine/state.hpp"
+#include "runtime/wait.hpp"
 
 #include <runner_host/abi.h>
 
@@ -22,8 +24,25 @@ namespace rh::host {
 
 class Engine;
 class RunScope;
-class Scheduler;
 struct TaskDef;
+
+// Where a run is in its life: the step engine/state_machine.cpp runs next when it drives
+// the run. A run that waits for something (an upstream, a tag slot, a worker, a retry
+// delay) keeps its phase, and whoever ends the wait drives it on from there.
+enum class Phase : std::uint8_t {
+  Created,        // Pending is recorded; it has not looked at its upstreams yet
+  Inputs,         // every upstream is terminal: check them, resolve parameters, name the run
+  Slots,          // needs a slot of each limited tag (parked in the tag queue if full)
+  Queued,         // holds its slots; handed to the runner, waiting for a worker to claim it
+  Attempt,        // claimed by a worker: the next attempt runs there
+  Deciding,       // an attempt failed: retry now, after a delay, or end Failed / TimedOut
+  AwaitingRetry,  // parked on the retry timer, holding nothing
+  Finishing,      // the final state is recorded: final hooks, release slots, terminal event
+  Done,           // terminal and published; never changes again
+};
+
+// Why an attempt failed, for the retry decision and the final state.
+enum class FailureKind : std::uint8_t { Exception, UserTimeout, EngineTimeout };
 
 struct StateEntry {
   std::int64_t time_us;  // wall clock; strictly increasing within a run
@@ -62,6 +81,7 @@ struct AttemptState {
   std::atomic<std::int64_t> deadline{INT64_MAX};  // monotonic ns
   std::uint64_t timer_id = 0;                     // timeout timer, or retry-delay timer while AwaitingRetry
   rh_event* wait_token = nullptr;                 // what the attempt is blocked on, to wake it on stop
+  FailureKind failure = FailureKind::Exception;   // of the last failed attempt (Phase::Deciding)
 };
 
 class Run {
@@ -86,6 +106,18 @@ class Run {
 
   // --- fast, lock-free queries ---
   bool done() const noexcept { return done_.load(std::memory_order_acquire); }
+
+  // --- phase: written only by whoever drives the run at the time ---
+  Phase phase() const noexcept { return phase_.load(std::memory_order_acquire); }
+  void set_phase(Phase phase) noexcept { phase_.store(phase, std::memory_order_release); }
+  // A queued run is executed by whoever claims it first: the runner's work item, or a
+  // worker that waits for it and runs it in place (Engine::run_in_place). The loser finds
+  // nothing to do.
+  bool claim_queued() noexcept {
+    Phase expected = Phase::Queued;
+    return phase_.load(std::memory_order_relaxed) == Phase::Queued &&
+           phase_.compare_exchange_strong(expected, Phase::Attempt, std::memory_order_acq_rel);
+  }
 
   // Everything below is guarded by lock() unless the engine owns the run's current phase.
   SpinLock& lock() const noexcept { return lock_; }
@@ -140,24 +172,15 @@ class Run {
   bool holds_slots() const noexcept { return holds_slots_; }
   void set_holds_slots(bool value) noexcept { holds_slots_ = value; }
 
-  // An attempt of this run waits in the runner's queue. Whoever claims it executes it: the
-  // queued work item, or a worker that waits for this run and runs it in place
-  // (Engine::wait_run). The loser finds nothing to do.
-  void mark_queued() noexcept { queued_.store(true, std::memory_order_release); }
-  bool claim_queued() noexcept {
-    return queued_.load(std::memory_order_relaxed) && queued_.exchange(false, std::memory_order_acq_rel);
-  }
-
-  // Waiters: tokens set when the run becomes done. Caller holds lock().
-  void add_waiter(rh_event* token) { waiters_.push_back(token); }
-  void remove_waiter(rh_event* token);
+  // Callers blocked until the run is done. Guarded by lock().
+  WaitList& waiters() noexcept { return waiters_; }
   // Done callbacks; returns false (and does not keep fn) when the run is already done.
   bool add_done_callback(DoneFn fn, void* arg);
 
-  // Marks the run done and sets every waiter's token (under the lock, so a waiter that
-  // gave up cannot free its token in between). Returns the done callbacks, which the
-  // caller runs outside the lock.
-  std::vector<std::pair<DoneFn, void*>> mark_done(Scheduler& scheduler);
+  // Marks the run done and wakes every waiter (under the lock, so a waiter that gave up
+  // cannot free its token in between). Returns the done callbacks, which the caller runs
+  // outside the lock.
+  std::vector<std::pair<DoneFn, void*>> mark_done();
 
  private:
   Engine& engine_;
@@ -171,7 +194,7 @@ class Run {
   bool params_have_futures_ = false;
   bool name_rendered_ = true;
   bool holds_slots_ = false;
-  std::atomic<bool> queued_{false};
+  std::atomic<Phase> phase_{Phase::Created};
   std::uint32_t run_count_ = 0;
   std::string name_;
   std::string params_;
@@ -181,7 +204,7 @@ class Run {
   std::vector<StateDetail> details_;
   std::vector<Upstream> upstreams_;
   std::atomic<std::uint32_t> pending_upstreams_{0};
-  std::vector<rh_event*> waiters_;
+  WaitList waiters_;
   std::vector<std::pair<DoneFn, void*>> callbacks_;
   AttemptState attempt_;
 };

@@ -4,13 +4,9 @@
 
 #include <algorithm>
 #include <new>
+#include <optional>
 
 namespace rh::host {
-namespace {
-
-std::atomic<std::uint64_t> g_next_run_id{1};
-
-}  // namespace
 
 RunScope::~RunScope() = default;
 
@@ -19,7 +15,7 @@ RunRef RunScope::create_run(const TaskDef& task, std::uint64_t parent_id, std::s
   // Ids are taken under the lock so that runs_ stays sorted; the allocation is not.
   void* memory = ::operator new(sizeof(Run));
   std::lock_guard<SpinLock> lock(mutex_);
-  const std::uint64_t id = g_next_run_id.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t id = engine_.next_run_id();
   RunRef run(new (memory) Run(engine_, task, this, id, parent_id, std::move(name), std::move(params)));
   outstanding_.fetch_add(1, std::memory_order_relaxed);
   if (is_flow_run) {
@@ -51,29 +47,17 @@ Run* RunScope::find(std::uint64_t id) const {
 void RunScope::run_finished() {
   if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   std::lock_guard<SpinLock> lock(mutex_);
-  for (rh_event* token : idle_waiters_) engine_.scheduler().set(token);
-  idle_waiters_.clear();
+  idle_waiters_.wake_all();
 }
 
-void RunScope::wait_idle() {
-  Scheduler& scheduler = engine_.scheduler();
-  while (outstanding() != 0) {
-    rh_event* token = scheduler.make_token();
-    {
-      std::lock_guard<SpinLock> lock(mutex_);
-      if (outstanding() == 0) {
-        scheduler.destroy(token);
-        return;
-      }
-      idle_waiters_.push_back(token);
-    }
-    scheduler.wait(token, RH_DEADLINE_NONE);
-    {
-      std::lock_guard<SpinLock> lock(mutex_);
-      idle_waiters_.erase(std::remove(idle_waiters_.begin(), idle_waiters_.end(), token), idle_waiters_.end());
-    }
-    scheduler.destroy(token);
-  }
+void RunScope::wait_idle(const Blocker& blocker) {
+  wait_until(
+      blocker, mutex_, idle_waiters_,
+      [this]() -> std::optional<std::int32_t> {
+        if (outstanding() == 0) return RH_OK;
+        return std::nullopt;
+      },
+      RH_DEADLINE_NONE);
 }
 
 }  // namespace rh::host

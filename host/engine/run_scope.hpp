@@ -3,9 +3,10 @@
 // them (nested ones included) reached a terminal state.
 #pragma once
 
+#include "base/spin_lock.hpp"
 #include "engine/run.hpp"
 #include "engine/run_ref.hpp"
-#include "engine/spin_lock.hpp"
+#include "runtime/wait.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -40,13 +41,13 @@ class RunScope {
  private:
   friend class Engine;
 
-  // Creates a run with the next id, in id order.
+  // Creates a run with the engine's next id, in id order.
   RunRef create_run(const TaskDef& task, std::uint64_t parent_id, std::string name, std::string params,
                     bool is_flow_run);
   // Called once per run as it reaches its terminal state; wakes idle waiters at zero.
   void run_finished();
   // Waits (through the runner) until outstanding() is 0. From a non-worker thread.
-  void wait_idle();
+  void wait_idle(const Blocker& blocker);
 
   Engine& engine_;
   // Every submission from every worker goes through here, for a few instructions each time:
@@ -57,7 +58,7 @@ class RunScope {
   RunRef flow_run_;
   std::uint64_t flow_run_id_ = 0;
   std::atomic<std::int64_t> outstanding_{0};
-  std::vector<rh_event*> idle_waiters_;  // guarded by mutex_
+  WaitList idle_waiters_;  // guarded by mutex_
 };
 
 }  // namespace rh::host

@@ -1,41 +1,42 @@
-// Tag concurrency slots: taken after upstreams resolve, before Running; released on the
-// terminal state and while a run waits for a retry.
+// Tag concurrency slots: taken after the inputs are ready, before Running; released on the
+// terminal state and while a run waits for a retry. A run that finds a tag full waits in
+// the tag's queue holding nothing; a release hands the slots on and drives it on.
 #include "engine/engine.hpp"
+#include "engine/execution_context.hpp"
 
 namespace rh::host {
 
-void Engine::acquire_slots(Run& run) {
+bool Engine::take_slots(Run& run) {
   const std::vector<std::string>& tags = run.task().options.tags;
   if (!limits_.limits_any(tags)) {
-    schedule_attempt(run);
-    return;
+    run.set_phase(Phase::Queued);
+    return true;
   }
   const TagLimits::Acquisition acquisition = limits_.acquire(&run, tags);
   switch (acquisition.outcome) {
     case TagLimits::Outcome::Granted:
       run.set_holds_slots(true);
-      schedule_attempt(run);
-      break;
+      run.set_phase(Phase::Queued);
+      return true;
     case TagLimits::Outcome::Queued:
+      // From here on a release may drive the run: do not touch it.
       log_for(run, RH_LOG_DEBUG, "waiting for a concurrency slot");
-      break;
+      return false;
     case TagLimits::Outcome::ZeroLimit:
-      finish(run, StateId::Cancelled,
-             "Tag '" + acquisition.zero_tag + "' has a concurrency limit of 0, so runs with it never start.", false);
-      break;
+      end_run(run, StateId::Cancelled,
+              "Tag '" + acquisition.zero_tag + "' has a concurrency limit of 0, so runs with it never start.");
+      return true;
   }
+  return true;
 }
 
 void Engine::release_slots(Run& run) {
   if (!run.holds_slots()) return;
   run.set_holds_slots(false);
-  schedule_granted(limits_.release(run.task().options.tags));
-}
-
-void Engine::schedule_granted(const std::vector<Run*>& granted) {
-  for (Run* run : granted) {
-    run->set_holds_slots(true);
-    schedule_attempt(*run);
+  for (Run* granted : limits_.release(run.task().options.tags)) {
+    granted->set_holds_slots(true);
+    granted->set_phase(Phase::Queued);
+    drive(*granted, Where::elsewhere());
   }
 }
 

@@ -1,10 +1,9 @@
 #include "engine/wait_set.hpp"
 
-#include "engine/blocking.hpp"
 #include "engine/engine.hpp"
-#include "engine/thread_events.hpp"
 
 #include <mutex>
+#include <optional>
 
 namespace rh::host {
 
@@ -21,36 +20,23 @@ void WaitSet::on_run_done(void* arg, Run* run) {
   Shared& shared = **holder;
   std::lock_guard<SpinLock> lock(shared.lock);
   shared.finished.push_back(run);
-  shared.waiters.set_all();
+  shared.waiters.wake_all();
 }
 
-std::int32_t WaitSet::next(std::int64_t deadline, Run** out) {
-  Scheduler& scheduler = current_scheduler();
-  for (;;) {
-    rh_event* token = nullptr;
-    {
-      std::lock_guard<SpinLock> lock(shared_->lock);
-      if (!shared_->finished.empty()) {
-        *out = shared_->finished.front();
-        shared_->finished.pop_front();
-        ++returned_;
-        return RH_OK;
-      }
-      if (returned_ == runs_.size()) return RH_EMPTY;
-      token = scheduler.make_token();
-      shared_->waiters.add(scheduler, token);
-    }
-    const std::int32_t status = block_on(scheduler, token, deadline);
-    {
-      std::lock_guard<SpinLock> lock(shared_->lock);
-      shared_->waiters.remove(token);
-    }
-    scheduler.destroy(token);
-    if (status != RH_OK) {
-      std::lock_guard<SpinLock> lock(shared_->lock);
-      if (shared_->finished.empty()) return status;
-    }
-  }
+std::int32_t WaitSet::next(const Blocker& blocker, std::int64_t deadline, Run** out) {
+  return wait_until(
+      blocker, shared_->lock, shared_->waiters,
+      [&]() -> std::optional<std::int32_t> {
+        if (!shared_->finished.empty()) {
+          *out = shared_->finished.front();
+          shared_->finished.pop_front();
+          ++returned_;
+          return RH_OK;
+        }
+        if (returned_ == runs_.size()) return RH_EMPTY;
+        return std::nullopt;
+      },
+      deadline);
 }
 
 }  // namespace rh::host

@@ -2,9 +2,9 @@
 // the SDK's wait(), as_completed() and gather().
 #pragma once
 
+#include "base/spin_lock.hpp"
 #include "engine/run_ref.hpp"
-#include "engine/spin_lock.hpp"
-#include "engine/wait_list.hpp"
+#include "runtime/wait.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -23,7 +23,7 @@ class WaitSet {
   void add(Run& run);
   // RH_OK with the next finished run, RH_EMPTY when all were returned, RH_TIMEOUT, or
   // RH_CANCELLED / RH_TIMED_OUT_ATTEMPT for a stopping attempt.
-  std::int32_t next(std::int64_t deadline, Run** out);
+  std::int32_t next(const Blocker& blocker, std::int64_t deadline, Run** out);
 
  private:
   // Shared with the done callbacks, which may outlive the set.

@@ -7,11 +7,6 @@
 
 namespace rh::host {
 
-EventBus& EventBus::global() {
-  static EventBus bus;
-  return bus;
-}
-
 std::uint64_t EventBus::subscribe(Handler handler) {
   std::unique_lock lock(mutex_);
   const std::uint64_t id = next_subscriber_id_++;

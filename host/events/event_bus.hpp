@@ -1,4 +1,4 @@
-// In-process publish/subscribe for run events. Publishing costs one relaxed load when
+// A session's publish/subscribe for run events. Publishing costs one relaxed load when
 // nobody listens, so the engine can publish every transition unconditionally.
 #pragma once
 
@@ -16,10 +16,6 @@ class EventBus {
  public:
   using Handler = std::function<void(const TaskRunEvent&)>;
 
-  // The process-wide bus: the CLI's engine publishes here and the TaskRunWaiter singleton
-  // listens here.
-  static EventBus& global();
-
   // Handlers run synchronously in the publishing thread (a runner worker or the timer
   // thread): they must be quick, must not block and must not (un)subscribe. A throwing
   // handler is logged.
@@ -28,6 +24,7 @@ class EventBus {
   void unsubscribe(std::uint64_t id);
 
   bool has_subscribers() const noexcept { return subscriber_count_.load(std::memory_order_relaxed) != 0; }
+  // Event ids: unique within this bus, increasing in publication order.
   std::uint64_t next_event_id() noexcept { return next_event_id_.fetch_add(1, std::memory_order_relaxed); }
 
   void publish(const TaskRunEvent& event);

@@ -1,6 +1,6 @@
 #include "events/jsonl_sink.hpp"
 
-#include "events/time_format.hpp"
+#include "base/time_format.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -2,7 +2,7 @@
 // receive it synchronously and copy what they keep.
 #pragma once
 
-#include "engine/state.hpp"
+#include "base/state.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -12,7 +12,7 @@
 namespace rh::host {
 
 struct TaskRunEvent {
-  std::uint64_t id = 0;      // process-unique, increasing in publication order per run
+  std::uint64_t id = 0;      // unique on its bus, increasing in publication order per run
   std::int64_t time_us = 0;  // the state's timestamp (wall clock)
   bool is_flow_run = false;  // "flow-run.<State>" instead of "task-run.<State>"
 

@@ -1,6 +1,8 @@
 #include "plugins/plugin_loader.hpp"
 
-#include "engine/host_api.hpp"
+#include "plugins/host_api.hpp"
+
+#include <runner_host/abi_text.hpp>
 
 #include <boost/dll/shared_library.hpp>
 
@@ -26,25 +28,11 @@ std::mutex& libraries_mutex() {
   return *mutex;
 }
 
-std::string text(rh_str s) { return s.data == nullptr ? std::string() : std::string(s.data, s.size); }
-
 std::string first_line(std::string message) {
   const auto end = message.find('\n');
   if (end != std::string::npos) message.resize(end);
   return message;
 }
-
-
-struct Sink {
-  rh_error_sink sink{sizeof(rh_error_sink), this, &Sink::set};
-  std::string type;
-  std::string message;
-  static void set(rh_error_sink* s, rh_str t, rh_str m) {
-    auto* self = static_cast<Sink*>(s->host_data);
-    self->type = text(t);
-    self->message = text(m);
-  }
-};
 
 const char* kind_name(std::uint32_t kind) {
   switch (kind) {
@@ -76,6 +64,14 @@ constexpr const char* kRunnerPrefix = "librh_runner_";
 constexpr const char* kRunnerSuffix = ".so";
 
 }  // namespace
+
+const void* LoadedPlugin::extension(std::string_view id) const {
+  if (descriptor == nullptr || !RH_HAS_FIELD(descriptor, rh_plugin_descriptor, get_extension) ||
+      descriptor->get_extension == nullptr) {
+    return nullptr;
+  }
+  return descriptor->get_extension(to_rh_str(id));
+}
 
 LoadedPlugin PluginLoader::open(const std::string& path) {
   std::error_code ec;
@@ -129,7 +125,7 @@ LoadedPlugin PluginLoader::load_task_library(const std::string& path) {
     throw PluginError("plugin '" + path + "' declares a task library but its descriptor (" +
                       std::to_string(d.struct_size) + " bytes) has no load_library function");
   }
-  Sink error;
+  ErrorCapture error;
   plugin.library = d.load_library(&error.sink);
   if (plugin.library == nullptr) {
     throw PluginError("plugin '" + path + "': registration failed: " +
@@ -149,9 +145,11 @@ LoadedPlugin PluginLoader::load_runner(const std::string& path) {
                       " bytes) has no runner table");
   }
   const rh_runner_api& api = *d.runner;
-  // Every function of ABI 1.0 is required; fields appended later will be optional.
-  if (!RH_HAS_FIELD(&api, rh_runner_api, yield) || api.create == nullptr || api.submit == nullptr ||
-      api.event_wait == nullptr) {
+  // The functions abi.h marks required; concurrency, event_is_set and every field of a
+  // later minor are optional.
+  if (!RH_HAS_FIELD(&api, rh_runner_api, yield) || api.create == nullptr || api.start == nullptr ||
+      api.submit == nullptr || api.shutdown == nullptr || api.destroy == nullptr || api.event_create == nullptr ||
+      api.event_set == nullptr || api.event_wait == nullptr || api.event_destroy == nullptr || api.yield == nullptr) {
     throw PluginError("plugin '" + path + "': its runner table is incomplete for ABI " +
                       std::to_string(RH_ABI_VERSION_MAJOR) + "." + std::to_string(RH_ABI_VERSION_MINOR));
   }

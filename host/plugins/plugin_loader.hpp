@@ -1,6 +1,7 @@
 // Loading plugins with Boost.DLL: open the file (RTLD_LOCAL), find the one entry symbol,
 // negotiate the ABI version and kind. Libraries are never unloaded (DESIGN.md section 3,
-// rule 9): anything from them may run or be referenced until the process exits.
+// rule 9): anything from them may run or be referenced until the process exits, by any
+// session, so their handles are a process resource rather than a session's.
 #pragma once
 
 #include <runner_host/abi.h>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rh::host {
@@ -22,6 +24,10 @@ struct LoadedPlugin {
   std::string path;  // as the user gave it
   const rh_plugin_descriptor* descriptor = nullptr;
   const rh_task_library* library = nullptr;  // task libraries, after registration
+
+  // The plugin's extension table for `id`, or nullptr (also for plugins built before
+  // extensions existed, ABI 1.1 and older).
+  const void* extension(std::string_view id) const;
 };
 
 class PluginLoader {

@@ -1,28 +1,27 @@
 #include "plugins/runner_instance.hpp"
 
+#include "plugins/extensions.hpp"
+#include "runtime/timer_service.hpp"
+
+#include <runner_host/abi_text.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
 namespace rh::host {
-namespace {
 
-struct Sink {
-  rh_error_sink sink{sizeof(rh_error_sink), this, &Sink::set};
-  std::string message;
-  static void set(rh_error_sink* s, rh_str, rh_str m) {
-    static_cast<Sink*>(s->host_data)->message = m.data == nullptr ? std::string() : std::string(m.data, m.size);
-  }
-};
-
-}  // namespace
-
-RunnerInstance::RunnerInstance(const LoadedPlugin& plugin, const nlohmann::json& options)
+RunnerInstance::RunnerInstance(const LoadedPlugin& plugin, const nlohmann::json& options, TimerService& timers)
     : api_(plugin.descriptor->runner),
-      name_(plugin.descriptor->name.data == nullptr
-                ? plugin.path
-                : std::string(plugin.descriptor->name.data, plugin.descriptor->name.size)) {
+      name_(plugin.descriptor->name.data == nullptr ? plugin.path : to_string(plugin.descriptor->name)),
+      timers_(timers),
+      host_{sizeof(rh_runner_host), this, &schedule_timer, &cancel_timer, &log, &get_extension} {
   const std::string text = options.is_null() ? std::string("{}") : options.dump();
-  Sink error;
-  runner_ = api_->create(rh_str{text.data(), text.size()}, &error.sink);
+  ErrorCapture error;
+  runner_ = api_->create(to_rh_str(text), &error.sink);
   if (runner_ == nullptr) throw PluginError("runner '" + name_ + "': " + error.message);
-  scheduler_ = std::make_unique<Scheduler>(api_, runner_, name_);
+  if (RH_HAS_FIELD(api_, rh_runner_api, set_host) && api_->set_host != nullptr) api_->set_host(runner_, &host_);
+  link_ = std::make_unique<RunnerLink>(api_, runner_, name_, &timers_);
 }
 
 RunnerInstance::~RunnerInstance() {
@@ -32,7 +31,7 @@ RunnerInstance::~RunnerInstance() {
 }
 
 void RunnerInstance::start() {
-  Sink error;
+  ErrorCapture error;
   if (api_->start(runner_, &error.sink) != RH_OK) {
     throw PluginError("runner '" + name_ + "' failed to start: " + error.message);
   }
@@ -43,6 +42,24 @@ void RunnerInstance::shutdown() {
   if (!started_ || shut_down_) return;
   shut_down_ = true;
   api_->shutdown(runner_);
+}
+
+std::uint64_t RunnerInstance::schedule_timer(const rh_runner_host* host, rh_time_ns deadline,
+                                             rh_timer_callback callback, void* user_data) {
+  return of(host).timers_.schedule(deadline, callback, user_data);
+}
+
+bool RunnerInstance::cancel_timer(const rh_runner_host* host, std::uint64_t timer_id) {
+  return of(host).timers_.cancel(timer_id);
+}
+
+void RunnerInstance::log(const rh_runner_host* host, std::uint32_t level, rh_str message) {
+  const auto lvl = static_cast<spdlog::level::level_enum>(std::min<std::uint32_t>(level, RH_LOG_CRITICAL));
+  spdlog::log(lvl, "[runner {}] {}", of(host).name_, to_string_view(message));
+}
+
+const void* RunnerInstance::get_extension(const rh_runner_host*, rh_str id) {
+  return host_extension(to_string_view(id));
 }
 
 }  // namespace rh::host

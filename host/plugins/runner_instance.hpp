@@ -1,9 +1,10 @@
-// A created runner plugin instance with its lifecycle (create -> start -> shutdown ->
-// destroy) and the Scheduler the engine uses to reach it.
+// A created runner plugin instance with its lifecycle (create -> set_host -> start ->
+// shutdown -> destroy), the services its session offers it (rh_runner_host: the session's
+// timers, logging), and the RunnerLink the engine uses to reach it.
 #pragma once
 
-#include "engine/scheduler.hpp"
 #include "plugins/plugin_loader.hpp"
+#include "runtime/runner_link.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -12,11 +13,13 @@
 
 namespace rh::host {
 
+class TimerService;
+
 class RunnerInstance {
  public:
   // Creates the runner with its options. Throws PluginError with the runner's message
-  // (e.g. an unknown or invalid option).
-  RunnerInstance(const LoadedPlugin& plugin, const nlohmann::json& options);
+  // (e.g. an unknown or invalid option). `timers` are the session's; they outlive it.
+  RunnerInstance(const LoadedPlugin& plugin, const nlohmann::json& options, TimerService& timers);
   ~RunnerInstance();
   RunnerInstance(const RunnerInstance&) = delete;
   RunnerInstance& operator=(const RunnerInstance&) = delete;
@@ -27,13 +30,22 @@ class RunnerInstance {
   void shutdown();
 
   const std::string& name() const noexcept { return name_; }
-  Scheduler& scheduler() noexcept { return *scheduler_; }
+  const RunnerLink& link() const noexcept { return *link_; }
 
  private:
+  static std::uint64_t schedule_timer(const rh_runner_host* host, rh_time_ns deadline, rh_timer_callback callback,
+                                      void* user_data);
+  static bool cancel_timer(const rh_runner_host* host, std::uint64_t timer_id);
+  static void log(const rh_runner_host* host, std::uint32_t level, rh_str message);
+  static const void* get_extension(const rh_runner_host* host, rh_str id);
+  static RunnerInstance& of(const rh_runner_host* host) { return *static_cast<RunnerInstance*>(host->host_data); }
+
   const rh_runner_api* api_;
   rh_runner* runner_ = nullptr;
   std::string name_;
-  std::unique_ptr<Scheduler> scheduler_;
+  TimerService& timers_;
+  const rh_runner_host host_;
+  std::unique_ptr<RunnerLink> link_;
   bool started_ = false;
   bool shut_down_ = false;
 };

@@ -22,14 +22,10 @@
 
 namespace {
 
-// Only waits may suspend a fiber (the host relies on it): state is guarded by a std::mutex,
-// held for a few instructions and never across a suspension, and waiters park on a
+// Only waits may suspend a fiber (the host relies on it): the event's std::mutex is held for
+// a few instructions and never across a suspension, and waiters park on a fiber
 // condition_variable_any, which releases that mutex before suspending.
-struct FiberEvent {
-  std::mutex mutex;
-  boost::fibers::condition_variable_any cv;
-  bool set = false;
-};
+using FiberEvent = rh::DeadlineEvent<boost::fibers::condition_variable_any>;
 
 using rh_fiber::Work;
 
@@ -95,33 +91,13 @@ class FiberRunner final : public rh::Runner {
 
   rh_event* event_create() override { return reinterpret_cast<rh_event*>(new FiberEvent); }
 
-  void event_set(rh_event* e) override {
-    FiberEvent* event = as_event(e);
-    {
-      std::lock_guard<std::mutex> lock(event->mutex);
-      event->set = true;
-    }
-    event->cv.notify_all();
-  }
+  void event_set(rh_event* e) override { as_event(e)->set(); }
 
-  bool event_is_set(rh_event* e) override {
-    FiberEvent* event = as_event(e);
-    std::lock_guard<std::mutex> lock(event->mutex);
-    return event->set;
-  }
+  bool event_is_set(rh_event* e) override { return as_event(e)->is_set(); }
 
   // Works from any thread: on a worker it suspends the fiber; elsewhere it blocks the
   // thread's own main fiber, which Boost.Fiber parks on a condition variable.
-  bool event_wait(rh_event* e, rh_time_ns deadline, std::uint32_t) override {
-    FiberEvent* event = as_event(e);
-    std::unique_lock<std::mutex> lock(event->mutex);
-    if (deadline == RH_DEADLINE_NONE) {
-      event->cv.wait(lock, [&] { return event->set; });
-      return true;
-    }
-    const auto until = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline));
-    return event->cv.wait_until(lock, until, [&] { return event->set; });
-  }
+  bool event_wait(rh_event* e, rh_time_ns deadline, std::uint32_t) override { return as_event(e)->wait(deadline); }
 
   void event_destroy(rh_event* e) override { delete as_event(e); }
 

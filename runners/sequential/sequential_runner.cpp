@@ -18,9 +18,9 @@ constexpr int kMaxInlineDepth = 32;
 
 thread_local int tl_inline_depth = 0;
 
-struct Event {
-  bool set = false;
-};
+// Set from any thread; waited on by other threads through its own condition variable, and
+// by the home thread through the runner's (so that queued work wakes it too).
+using Event = rh::DeadlineEvent<>;
 
 struct Work {
   rh_work_fn fn;
@@ -67,23 +67,23 @@ class SequentialRunner final : public rh::Runner {
   rh_event* event_create() override { return reinterpret_cast<rh_event*>(new Event); }
 
   void event_set(rh_event* e) override {
+    as_event(e)->set();
+    // The home thread checks the flag under mutex_ before it waits on changed_, so taking
+    // mutex_ here means it either saw the flag or is already waiting for this notify.
     std::lock_guard<std::mutex> lock(mutex_);
-    as_event(e)->set = true;
     changed_.notify_all();
   }
 
-  bool event_is_set(rh_event* e) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return as_event(e)->set;
-  }
+  bool event_is_set(rh_event* e) override { return as_event(e)->is_set(); }
 
   bool event_wait(rh_event* e, rh_time_ns deadline, std::uint32_t flags) override {
     Event* event = as_event(e);
     const bool may_help = std::this_thread::get_id() == home_ && (flags & RH_WAIT_SLEEP) == 0;
+    if (!may_help) return event->wait(deadline);
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      if (event->set) return true;
-      if (may_help && !queue_.empty()) {
+      if (event->is_set()) return true;
+      if (!queue_.empty()) {
         // Waiting on the only thread: run queued work, which may be what we wait for.
         const Work work = queue_.front();
         queue_.pop_front();
@@ -95,7 +95,7 @@ class SequentialRunner final : public rh::Runner {
       if (deadline == RH_DEADLINE_NONE) {
         changed_.wait(lock);
       } else if (changed_.wait_until(lock, time_point(deadline)) == std::cv_status::timeout) {
-        return event->set;
+        return event->is_set();
       }
     }
   }

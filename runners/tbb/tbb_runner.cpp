@@ -29,9 +29,6 @@
 
 namespace {
 
-using rh::runner_services::cancel_timer;
-using rh::runner_services::schedule_timer;
-
 enum WaiterState : int { kWaiting = 0, kSet = 1, kTimedOut = 2 };
 
 struct TbbEvent;
@@ -51,10 +48,8 @@ struct Waiter {
 };
 
 struct TbbEvent {
-  std::mutex mutex;
-  std::condition_variable cv;  // threads outside the arena
-  bool set = false;
-  std::vector<Waiter*> waiters;  // suspended tasks
+  rh::DeadlineEvent<> blocking;  // the flag, its lock, and threads outside the arena
+  std::vector<Waiter*> waiters;  // suspended tasks, guarded by blocking's lock
 };
 
 class TbbRunner;
@@ -72,11 +67,11 @@ void on_wait_timeout(void* arg) {
   auto* waiter = static_cast<Waiter*>(arg);
   int expected = kWaiting;
   if (waiter->state.compare_exchange_strong(expected, kTimedOut, std::memory_order_acq_rel)) {
-    {
-      std::lock_guard<std::mutex> lock(waiter->event->mutex);
-      auto& list = waiter->event->waiters;
+    TbbEvent& event = *waiter->event;
+    event.blocking.locked([&] {
+      auto& list = event.waiters;
       list.erase(std::remove(list.begin(), list.end(), waiter), list.end());
-    }
+    });
     tbb::task::resume(waiter->tag);
   }
   waiter->release();  // the timer's reference
@@ -142,12 +137,7 @@ class TbbRunner final : public rh::Runner {
   void event_set(rh_event* e) override {
     TbbEvent* event = as_event(e);
     std::vector<Waiter*> waiters;
-    {
-      std::lock_guard<std::mutex> lock(event->mutex);
-      event->set = true;
-      waiters.swap(event->waiters);
-      event->cv.notify_all();
-    }
+    event->blocking.set_then([&] { waiters.swap(event->waiters); });
     for (Waiter* waiter : waiters) {
       int expected = kWaiting;
       if (!waiter->state.compare_exchange_strong(expected, kSet, std::memory_order_acq_rel)) continue;
@@ -156,42 +146,36 @@ class TbbRunner final : public rh::Runner {
     }
   }
 
-  bool event_is_set(rh_event* e) override {
-    TbbEvent* event = as_event(e);
-    std::lock_guard<std::mutex> lock(event->mutex);
-    return event->set;
-  }
+  bool event_is_set(rh_event* e) override { return as_event(e)->blocking.is_set(); }
 
   bool event_wait(rh_event* e, rh_time_ns deadline, std::uint32_t flags) override {
     TbbEvent* event = as_event(e);
-    if (running_runner() != this) return wait_blocking(event, deadline);
-    {
-      std::lock_guard<std::mutex> lock(event->mutex);
-      if (event->set) return true;
-    }
+    if (running_runner() != this) return event->blocking.wait(deadline);
+    if (event->blocking.is_set()) return true;
     if (suspended_.load(std::memory_order_relaxed) >= suspend_budget_) {
       warn_budget_once();
       // A plain sleep ends by itself, so blocking this worker is safe; another suspended
       // task would cost oneTBB a stack mapping it does not check for failure. Other waits
       // must still suspend: a blocked worker could be the one their wake-up needs.
-      if ((flags & RH_WAIT_SLEEP) != 0) return wait_blocking(event, deadline);
+      if ((flags & RH_WAIT_SLEEP) != 0) return event->blocking.wait(deadline);
     }
     const SuspendedCount counted(suspended_);
     auto* waiter = new Waiter;
     waiter->event = event;
     tbb::task::suspend([&](tbb::task::suspend_point tag) {
-      std::unique_lock<std::mutex> lock(event->mutex);
       waiter->tag = tag;
-      if (event->set) {
+      // The timer is armed under the event's lock too, so event_set (which takes the list
+      // under that lock) always finds the timer id it has to cancel.
+      const bool parked = event->blocking.if_unset([&] {
+        event->waiters.push_back(waiter);
+        if (deadline != RH_DEADLINE_NONE) {
+          waiter->refs.fetch_add(1, std::memory_order_relaxed);  // the timer's reference
+          waiter->timer_id = schedule_timer(deadline, &on_wait_timeout, waiter);
+        }
+      });
+      if (!parked) {
         waiter->state.store(kSet);
-        lock.unlock();
         tbb::task::resume(tag);
-        return;
-      }
-      event->waiters.push_back(waiter);
-      if (deadline != RH_DEADLINE_NONE) {
-        waiter->refs.fetch_add(1, std::memory_order_relaxed);  // the timer's reference
-        waiter->timer_id = schedule_timer(deadline, &on_wait_timeout, waiter);
       }
     });
     set_running_runner(this);  // resumed, perhaps on another worker thread
@@ -219,16 +203,6 @@ class TbbRunner final : public rh::Runner {
     set_running_runner(nullptr);
   }
 
-  static bool wait_blocking(TbbEvent* event, rh_time_ns deadline) {
-    std::unique_lock<std::mutex> lock(event->mutex);
-    if (deadline == RH_DEADLINE_NONE) {
-      event->cv.wait(lock, [&] { return event->set; });
-      return true;
-    }
-    const auto until = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline));
-    return event->cv.wait_until(lock, until, [&] { return event->set; });
-  }
-
   // Counts a task as suspended for its wait's duration.
   struct SuspendedCount {
     explicit SuspendedCount(std::atomic<std::int64_t>& n) : count(n) { count.fetch_add(1, std::memory_order_relaxed); }
@@ -243,8 +217,7 @@ class TbbRunner final : public rh::Runner {
 
   void warn_budget_once() {
     if (budget_warned_.exchange(true, std::memory_order_relaxed)) return;
-    rh::runner_services::log(RH_LOG_WARN, "tbb",
-                             std::to_string(suspend_budget_) +
+    log(RH_LOG_WARN, std::to_string(suspend_budget_) +
                                  " tasks are suspended at once (a quarter of vm.max_map_count): sleeps now "
                                  "block their worker thread, and other waits still suspend, each costing "
                                  "oneTBB two memory mappings; oneTBB crashes when the process runs out of "

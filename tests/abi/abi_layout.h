@@ -38,6 +38,8 @@ RH_PIN_STRUCT_SIZE_FIRST(rh_task_library);
 RH_PIN_STRUCT_SIZE_FIRST(rh_runner_api);
 RH_PIN_STRUCT_SIZE_FIRST(rh_host_offer);
 RH_PIN_STRUCT_SIZE_FIRST(rh_plugin_descriptor);
+RH_PIN_STRUCT_SIZE_FIRST(rh_runner_host);
+RH_PIN_STRUCT_SIZE_FIRST(rh_host_info);
 
 /* The version fields the host reads before anything else must never move. */
 RH_PIN_OFFSET(rh_plugin_descriptor, abi_major, 4);
@@ -84,7 +86,7 @@ RH_PIN_OFFSET(rh_submit_request, params_json, 24);
 RH_PIN_OFFSET(rh_submit_request, wait_for, 40);
 RH_PIN_OFFSET(rh_submit_request, wait_for_count, 48);
 
-RH_PIN_SIZE(rh_host_api, 296);
+RH_PIN_SIZE(rh_host_api, 304); /* 1.2 appended get_extension */
 RH_PIN_OFFSET(rh_host_api, alloc, 16);
 RH_PIN_OFFSET(rh_host_api, free, 24);
 RH_PIN_OFFSET(rh_host_api, log, 32);
@@ -120,6 +122,7 @@ RH_PIN_OFFSET(rh_host_api, waiter_release, 264);
 RH_PIN_OFFSET(rh_host_api, waiter_stop, 272);
 RH_PIN_OFFSET(rh_host_api, waiter_wait, 280);
 RH_PIN_OFFSET(rh_host_api, waiter_add_done_callback, 288);
+RH_PIN_OFFSET(rh_host_api, get_extension, 296);
 
 RH_PIN_SIZE(rh_task_call, 88);
 RH_PIN_OFFSET(rh_task_call, ctx, 8);
@@ -154,7 +157,7 @@ RH_PIN_OFFSET(rh_task_library, version, 24);
 RH_PIN_OFFSET(rh_task_library, tasks, 40);
 RH_PIN_OFFSET(rh_task_library, task_count, 48);
 
-RH_PIN_SIZE(rh_runner_api, 112); /* 1.1 appended inline_depth */
+RH_PIN_SIZE(rh_runner_api, 120); /* 1.1 appended inline_depth, 1.2 set_host */
 RH_PIN_OFFSET(rh_runner_api, create, 8);
 RH_PIN_OFFSET(rh_runner_api, start, 16);
 RH_PIN_OFFSET(rh_runner_api, submit, 24);
@@ -168,21 +171,34 @@ RH_PIN_OFFSET(rh_runner_api, event_wait, 80);
 RH_PIN_OFFSET(rh_runner_api, event_destroy, 88);
 RH_PIN_OFFSET(rh_runner_api, yield, 96);
 RH_PIN_OFFSET(rh_runner_api, inline_depth, 104);
+RH_PIN_OFFSET(rh_runner_api, set_host, 112);
+
+RH_PIN_SIZE(rh_runner_host, 48);
+RH_PIN_OFFSET(rh_runner_host, host_data, 8);
+RH_PIN_OFFSET(rh_runner_host, timer_schedule, 16);
+RH_PIN_OFFSET(rh_runner_host, timer_cancel, 24);
+RH_PIN_OFFSET(rh_runner_host, log, 32);
+RH_PIN_OFFSET(rh_runner_host, get_extension, 40);
+
+RH_PIN_SIZE(rh_host_info, 40);
+RH_PIN_OFFSET(rh_host_info, name, 8);
+RH_PIN_OFFSET(rh_host_info, version, 24);
 
 RH_PIN_SIZE(rh_host_offer, 24);
 RH_PIN_OFFSET(rh_host_offer, host, 16);
 
-RH_PIN_SIZE(rh_plugin_descriptor, 64);
+RH_PIN_SIZE(rh_plugin_descriptor, 72); /* 1.2 appended get_extension */
 RH_PIN_OFFSET(rh_plugin_descriptor, name, 16);
 RH_PIN_OFFSET(rh_plugin_descriptor, version, 32);
 RH_PIN_OFFSET(rh_plugin_descriptor, load_library, 48);
 RH_PIN_OFFSET(rh_plugin_descriptor, runner, 56);
+RH_PIN_OFFSET(rh_plugin_descriptor, get_extension, 64);
 
 #endif /* x86_64 */
 
 /* Sizes and a few offsets as the C compiler sees them (abi_layout_c.c), compared with the
  * C++ view at run time: a bool or enum that differs between the languages shows up here. */
-#define RH_ABI_LAYOUT_FACTS 16
+#define RH_ABI_LAYOUT_FACTS 18
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -210,6 +226,8 @@ void rh_test_abi_layout_from_c(size_t facts[RH_ABI_LAYOUT_FACTS]);
     (facts)[13] = offsetof(rh_run_view, is_final);                 \
     (facts)[14] = sizeof(((rh_run_view*)0)->is_final);             \
     (facts)[15] = offsetof(rh_host_api, waiter_add_done_callback); \
+    (facts)[16] = sizeof(rh_runner_host);                          \
+    (facts)[17] = sizeof(rh_host_info);                            \
   } while (0)
 
 #endif /* RH_TESTS_ABI_LAYOUT_H */

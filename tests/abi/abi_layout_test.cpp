@@ -27,6 +27,8 @@ static_assert(struct_size_is_uint32<rh_task_library>);
 static_assert(struct_size_is_uint32<rh_runner_api>);
 static_assert(struct_size_is_uint32<rh_host_offer>);
 static_assert(struct_size_is_uint32<rh_plugin_descriptor>);
+static_assert(struct_size_is_uint32<rh_runner_host>);
+static_assert(struct_size_is_uint32<rh_host_info>);
 
 // offsetof is only meaningful (and only allowed) on standard-layout types.
 static_assert(std::is_standard_layout_v<rh_run_view> && std::is_trivially_copyable_v<rh_run_view>);
@@ -50,8 +52,8 @@ TEST(AbiLayout, LayoutIsPinnedOnThisPlatform) {
   GTEST_SKIP() << "offsets are pinned for x86_64 (LP64) only";
 #else
   // Redundant with the static assertions, but makes the pinned platform visible in ctest.
-  EXPECT_EQ(sizeof(rh_plugin_descriptor), 64u);
-  EXPECT_EQ(sizeof(rh_host_api), 296u);
+  EXPECT_EQ(sizeof(rh_plugin_descriptor), 72u);
+  EXPECT_EQ(sizeof(rh_host_api), 304u);
 #endif
 }
 

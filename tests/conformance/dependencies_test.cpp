@@ -201,7 +201,7 @@ TEST_P(RunnerConformance, AllowFailureInWaitForLetsTheRunStart) {
 }
 
 TEST_P(RunnerConformance, RunWaitingOnItselfIsRefusedAsADeadlock) {
-  auto h = harness(4, {}, &host::EventBus::global());
+  auto h = harness(4);
   h->library().task("selfish", [](rh::TaskContext& ctx) -> json {
     try {
       rh::TaskRunWaiter::instance().wait_for_task_run(ctx.run_id());

@@ -71,9 +71,9 @@ class Recorder {
 };
 
 TEST_P(RunnerConformance, EveryTransitionIsPublishedOnceWithItsDetails) {
-  host::EventBus bus;
+  auto h = harness(4);
+  host::EventBus& bus = h->bus();
   Recorder recorder(bus);
-  auto h = harness(4, {}, &bus);
   h->library().task("add", [](const json& p) { return p.at("a").get<int>() + p.at("b").get<int>(); });
   h->library()
       .task("flaky_now",
@@ -186,11 +186,11 @@ TEST_P(RunnerConformance, EveryTransitionIsPublishedOnceWithItsDetails) {
 // Several subscribers each see the whole stream; one that throws changes nothing for the
 // engine or the others.
 TEST_P(RunnerConformance, EverySubscriberSeesTheWholeStream) {
-  host::EventBus bus;
+  auto h = harness(4);
+  host::EventBus& bus = h->bus();
   Recorder first(bus);
   const std::uint64_t throwing = bus.subscribe([](const host::TaskRunEvent&) { throw std::runtime_error("nope"); });
   Recorder second(bus);
-  auto h = harness(4, {}, &bus);
   h->library().task("value", [](const json& p) { return p.at("v"); });
   h->library().flow("values", [](rh::FlowContext& flow) -> json {
     std::vector<rh::Future> futures;

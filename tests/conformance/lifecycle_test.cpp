@@ -3,6 +3,8 @@
 // a message; shutdown waits for work already submitted.
 #include "runner_params.hpp"
 
+#include "runtime/timer_service.hpp"
+
 #include <gmock/gmock.h>
 
 #include <atomic>
@@ -14,16 +16,22 @@ using ::testing::HasSubstr;
 
 void count_call(void* arg) { static_cast<std::atomic<int>*>(arg)->fetch_add(1); }
 
+// The timers a session would give the runner; they outlive it.
+host::TimerService& timers() {
+  static host::TimerService service;
+  return service;
+}
+
 std::unique_ptr<host::RunnerInstance> make_runner(const RunnerParam& param) {
   host::PluginLoader loader;
   return std::make_unique<host::RunnerInstance>(
       loader.load_runner(runner_path(param.name)),
-      param.takes_max_workers ? nlohmann::json{{"max_workers", 2}} : nlohmann::json::object());
+      param.takes_max_workers ? nlohmann::json{{"max_workers", 2}} : nlohmann::json::object(), timers());
 }
 
 std::string refusal(host::RunnerInstance& runner, std::atomic<int>& calls) {
   try {
-    runner.scheduler().submit(&count_call, &calls);
+    runner.link().submit(&count_call, &calls);
   } catch (const host::RunnerRefused& e) {
     return e.what();
   }
@@ -43,7 +51,7 @@ TEST_P(RunnerConformance, ShutdownWaitsForSubmittedWorkThenRefusesMore) {
   auto runner = make_runner(GetParam());
   runner->start();
   std::atomic<int> calls{0};
-  for (int i = 0; i < 1000; ++i) runner->scheduler().submit(&count_call, &calls);
+  for (int i = 0; i < 1000; ++i) runner->link().submit(&count_call, &calls);
   runner->shutdown();
   EXPECT_EQ(calls.load(), 1000);
   const std::string message = refusal(*runner, calls);
@@ -65,7 +73,8 @@ TEST_P(RunnerConformance, StartingTwiceIsRefused) {
 TEST_P(RunnerConformance, UnknownOptionIsRefusedByName) {
   host::PluginLoader loader;
   try {
-    host::RunnerInstance runner(loader.load_runner(runner_path(GetParam().name)), nlohmann::json{{"bogus", 1}});
+    host::RunnerInstance runner(loader.load_runner(runner_path(GetParam().name)), nlohmann::json{{"bogus", 1}},
+                                timers());
     ADD_FAILURE() << "an unknown option was accepted";
   } catch (const host::PluginError& e) {
     EXPECT_THAT(std::string(e.what()), HasSubstr("runner '" + GetParam().name + "'"));

@@ -31,9 +31,8 @@ class RunnerConformance : public ::testing::TestWithParam<RunnerParam> {
   nlohmann::json workers(int count) const {
     return GetParam().takes_max_workers ? nlohmann::json{{"max_workers", count}} : nlohmann::json::object();
   }
-  std::unique_ptr<EngineHarness> harness(int worker_count = 4, host::EngineOptions options = {},
-                                         host::EventBus* bus = nullptr) const {
-    return std::make_unique<EngineHarness>(GetParam().name, workers(worker_count), std::move(options), bus);
+  std::unique_ptr<EngineHarness> harness(int worker_count = 4, host::EngineOptions options = {}) const {
+    return std::make_unique<EngineHarness>(GetParam().name, workers(worker_count), std::move(options));
   }
 };
 

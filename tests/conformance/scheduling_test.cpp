@@ -107,7 +107,7 @@ TEST_P(RunnerConformance, FailedUpstreamMakesDownstreamNotReadyAndCascades) {
 }
 
 TEST_P(RunnerConformance, TaskRunWaiterWaitsFromInsideARun) {
-  auto h = harness(4, {}, &host::EventBus::global());
+  auto h = harness(4);
   h->library().task("work", [](rh::TaskContext& ctx) {
     ctx.sleep(std::chrono::milliseconds(20));
     return "done";

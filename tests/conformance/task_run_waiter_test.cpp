@@ -25,7 +25,7 @@ using namespace std::chrono_literals;
 // from ever running (the watcher lets it go only once it is about to wait).
 TEST_P(RunnerConformance, WaiterWaitInsideATaskSuspendsIt) {
   if (!GetParam().parallel) GTEST_SKIP() << "a sequential runner runs one thing at a time by design";
-  auto h = harness(/*worker_count=*/1, {}, &host::EventBus::global());
+  auto h = harness(/*worker_count=*/1);
   rh::Event watching;
   h->library().task("target", [&]() -> json { return watching.wait(kHangGuard) ? "target done" : "never watched"; });
   h->library().task("watch", [&](const json& p) -> json {
@@ -49,7 +49,7 @@ TEST_P(RunnerConformance, WaiterWaitInsideATaskSuspendsIt) {
 // Neither a fresh instance() nor a private waiter saw the run's terminal event: they find
 // the run through the engine.
 TEST_P(RunnerConformance, WaiterFindsARunThatEndedBeforeItExisted) {
-  auto h = harness(4, {}, &host::EventBus::global());
+  auto h = harness(4);
   h->library().task("boom", []() -> json { throw std::runtime_error("ended early"); });
   h->library().flow("late_waiters", [](rh::FlowContext& flow) -> json {
     rh::Future boom = flow.submit("boom");
@@ -73,7 +73,7 @@ TEST_P(RunnerConformance, WaiterFindsARunThatEndedBeforeItExisted) {
 }
 
 TEST_P(RunnerConformance, WaiterTimeoutReturnsNulloptWhileTheRunGoesOn) {
-  auto h = harness(4, {}, &host::EventBus::global());
+  auto h = harness(4);
   add_parked_task(h->library());
   FlowSignal observed;
   std::vector<std::uint64_t> parked_ids;
@@ -97,7 +97,7 @@ TEST_P(RunnerConformance, WaiterTimeoutReturnsNulloptWhileTheRunGoesOn) {
 }
 
 TEST_P(RunnerConformance, WaiterRefusesARunWaitingOnItself) {
-  auto h = harness(4, {}, &host::EventBus::global());
+  auto h = harness(4);
   auto wait_on_self = [](rh::TaskContext& ctx) -> json {
     json out = json::array();
     rh::TaskRunWaiter mine;
@@ -132,7 +132,7 @@ TEST_P(RunnerConformance, WaiterRefusesARunWaitingOnItself) {
 // Runs ending in each of the seven terminal states, watched through the SDK waiter (its
 // wait and its callbacks), on every runner.
 TEST_P(RunnerConformance, WaiterSeesEveryTerminalStateOfRealRuns) {
-  auto h = harness(4, {}, &host::EventBus::global());
+  auto h = harness(4);
   h->library().task("ok", []() { return 1; });
   h->library().task("cachable", [](const json& p) { return p.at("x"); }).cache_by_inputs();
   h->library().task("boom", []() -> json { throw std::runtime_error("boom"); });
@@ -184,7 +184,7 @@ TEST_P(RunnerConformance, WaiterSeesEveryTerminalStateOfRealRuns) {
 }
 
 TEST_P(RunnerConformance, WaiterDoneCallbackThroughTheSdk) {
-  auto h = harness(4, {}, &host::EventBus::global());
+  auto h = harness(4);
   add_parked_task(h->library());
   h->library().task("quick", []() { return "quick"; });
   FlowSignal observed;
@@ -228,7 +228,7 @@ TEST_P(RunnerConformance, WaiterDoneCallbackThroughTheSdk) {
 
 // instance() is one waiter until stop(); a private waiter is another; both work in tasks.
 TEST_P(RunnerConformance, WaiterIdentityAndPrivateWaiters) {
-  auto h = harness(4, {}, &host::EventBus::global());
+  auto h = harness(4);
   h->library().task("quick", []() { return "quick"; });
   h->library().flow("identity", [](rh::FlowContext& flow) -> json {
     rh::TaskRunWaiter mine(100, 1.0);  // exists before the run ends: sees its event
@@ -268,7 +268,7 @@ TEST_P(RunnerConformance, WaiterIdentityAndPrivateWaiters) {
 // stop() from the flow ends a wait in another task (nullopt), wherever the wait runs.
 TEST_P(RunnerConformance, StoppingAWaiterEndsWaitsInsideTasks) {
   if (!GetParam().parallel) GTEST_SKIP() << "needs the flow and the waiting task to run at once";
-  auto h = harness(4, {}, &host::EventBus::global());
+  auto h = harness(4);
   add_parked_task(h->library());
   std::optional<rh::TaskRunWaiter> shared;
   rh::Event watching;
@@ -298,7 +298,7 @@ TEST_P(RunnerConformance, StoppingAWaiterEndsWaitsInsideTasks) {
 
 // A wait on the waiter inside a task ends at the task's timeout, like sleeps do.
 TEST_P(RunnerConformance, WaiterWaitEndsAtTheTaskTimeout) {
-  auto h = harness(4, {}, &host::EventBus::global());
+  auto h = harness(4);
   h->library()
       .task("watch_forever",
             []() -> json {

@@ -14,7 +14,7 @@ using rh::testing::EngineHarness;
 
 TEST(TbbManyWaiters, TwelveThousandTasksSuspendedOnOneSlowRunAllComplete) {
   constexpr int kWaiters = 12000;
-  EngineHarness h("tbb", {{"max_workers", 2}}, {}, &rh::host::EventBus::global());
+  EngineHarness h("tbb", {{"max_workers", 2}});
   h.library().task("slow", [](rh::TaskContext& ctx) {
     ctx.sleep(std::chrono::milliseconds(500));
     return 7;

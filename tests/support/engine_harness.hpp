@@ -1,13 +1,9 @@
 // In-process harness: tasks and flows declared with the real SDK inside the test binary,
-// registered into a TaskRegistry, and run by the real engine on a real runner plugin.
+// registered into a host::Session, and run by its real engine on a real runner plugin.
 #pragma once
 
-#include "engine/engine.hpp"
-#include "engine/host_api.hpp"
-#include "engine/task_registry.hpp"
-#include "events/event_bus.hpp"
-#include "plugins/plugin_loader.hpp"
-#include "plugins/runner_instance.hpp"
+#include "plugins/host_api.hpp"
+#include "session/session.hpp"
 
 #include <runner_host/sdk.hpp>
 
@@ -26,62 +22,59 @@ inline std::string test_plugin_path(const std::string& name) {
   return std::string(RH_TEST_PLUGIN_DIR) + "/lib" + name + ".so";
 }
 
+inline host::SessionOptions session_options(host::EngineOptions engine = {}) {
+  host::SessionOptions options;
+  options.runner_dir = RH_BIN_DIR;
+  options.engine = std::move(engine);
+  return options;
+}
+
 class EngineHarness {
  public:
   explicit EngineHarness(const std::string& runner, nlohmann::json runner_options = nlohmann::json::object(),
-                         host::EngineOptions options = {}, host::EventBus* bus = nullptr)
-      : runner_name_(runner), runner_options_(std::move(runner_options)), options_(std::move(options)),
-        bus_(bus != nullptr ? bus : &own_bus_) {
-    // The test binary is its own "plugin": point its SDK at the host API.
+                         host::EngineOptions options = {})
+      : runner_name_(runner), runner_options_(std::move(runner_options)), session_(session_options(std::move(options))) {
+    // The test binary is its own plugin: its SDK calls go to the host API, from the start.
     rh::detail::host_slot() = host::host_api();
   }
 
-  ~EngineHarness() { stop(); }
-
   // Declare tasks and flows here before the first run.
   rh::Library& library() { return library_; }
-  host::EventBus& bus() { return *bus_; }
-  host::TaskRegistry& registry() { return registry_; }
+  host::Session& session() { return session_; }
+  host::EventBus& bus() { return session_.events(); }
+  host::TaskRegistry& registry() { return session_.registry(); }
 
-  // Registers the library, loads and starts the runner, creates the engine. Idempotent.
+  // Registers the library, starts the runner and the engine. Idempotent.
   host::Engine& engine() {
-    if (!engine_) {
-      registry_.add_library(*library_.finish(), "in-process");
-      host::PluginLoader loader;
-      runner_ = std::make_unique<host::RunnerInstance>(loader.load_runner(runner_path(runner_name_)), runner_options_);
-      runner_->start();
-      engine_ = std::make_unique<host::Engine>(registry_, runner_->scheduler(), *bus_, options_);
+    if (!session_.started()) {
+      session_.add_library(library_);
+      session_.start_runner(runner_path(runner_name_), runner_options_);
     }
-    return *engine_;
+    return session_.engine();
   }
 
-  std::unique_ptr<host::RunScope> run_flow(const std::string& name, const nlohmann::json& params = nlohmann::json::object()) {
-    host::Engine& e = engine();
-    return e.run_flow(*registry_.find(name), params.empty() ? std::string() : params.dump());
+  std::unique_ptr<host::RunScope> run_flow(const std::string& name,
+                                           const nlohmann::json& params = nlohmann::json::object()) {
+    return run(name, params);
+  }
+  std::unique_ptr<host::RunScope> run_task(const std::string& name,
+                                           const nlohmann::json& params = nlohmann::json::object()) {
+    return run(name, params);
   }
 
-  std::unique_ptr<host::RunScope> run_task(const std::string& name, const nlohmann::json& params = nlohmann::json::object()) {
-    host::Engine& e = engine();
-    return e.run_task(*registry_.find(name), params.empty() ? std::string() : params.dump());
-  }
-
-  // Shuts the runner down and destroys the engine (idempotent).
-  void stop() {
-    if (runner_) runner_->shutdown();
-    engine_.reset();
-    runner_.reset();
-  }
+  // Shuts the runner down (idempotent); the session and its runs stay readable.
+  void stop() { session_.shutdown(); }
 
  private:
+  std::unique_ptr<host::RunScope> run(const std::string& name, const nlohmann::json& params) {
+    host::Engine& e = engine();
+    return e.run(*session_.registry().find(name), params.empty() ? std::string() : params.dump());
+  }
+
   std::string runner_name_;
   nlohmann::json runner_options_;
-  host::EngineOptions options_;
-  host::EventBus own_bus_;
-  host::EventBus* bus_;
   rh::Library library_;
-  host::TaskRegistry registry_;
-  std::unique_ptr<host::RunnerInstance> runner_;
-  std::unique_ptr<host::Engine> engine_;
+  host::Session session_;
 };
 
 // The ordered state names of a run.

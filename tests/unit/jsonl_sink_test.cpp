@@ -42,8 +42,8 @@ struct FlowOutcome {
 // Runs a flow with a plain task, a task retried at once (Retrying) and one retried after a
 // delay (AwaitingRetry), writing events to `path`.
 FlowOutcome run_flow_with_sink(const std::string& path) {
-  EventBus bus;
-  EngineHarness harness("sequential", json::object(), {}, &bus);
+  EngineHarness harness("sequential");
+  EventBus& bus = harness.bus();
   std::atomic<int> now_calls{0};
   std::atomic<int> later_calls{0};
   harness.library().task("add", [](const json& p) { return p.at("a").get<int>() + p.at("b").get<int>(); });

@@ -1,7 +1,7 @@
 // TaskRegistry: registering libraries (validated, all or nothing) and applying the config's
 // per-task option overrides (validated as a batch: a bad entry changes nothing).
 #include "engine/task_registry.hpp"
-#include "engine/host_api.hpp"
+#include "plugins/host_api.hpp"
 
 #include <runner_host/sdk.hpp>
 

@@ -1,6 +1,6 @@
 // format_timestamp_us: RFC 3339 UTC with microseconds, as written in reports and event
 // lines. Known instants, including ones before the epoch (the fraction stays positive).
-#include "events/time_format.hpp"
+#include "base/time_format.hpp"
 
 #include <gtest/gtest.h>
 

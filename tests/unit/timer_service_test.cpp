@@ -2,8 +2,8 @@
 // before a callback starts. Each test uses its own service. To make orderings deterministic
 // without sleeping, a "gate" callback holds the timer thread while the test schedules the
 // timers under test with deadlines already in the past; opening the gate lets them all run.
-#include "engine/timer_service.hpp"
-#include "engine/clock.hpp"
+#include "runtime/timer_service.hpp"
+#include "base/clock.hpp"
 
 #include <gtest/gtest.h>
 

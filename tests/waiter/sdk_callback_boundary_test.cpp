@@ -2,7 +2,10 @@
 // called by the host through a C function pointer, so the SDK must catch (and log) what
 // the callback throws before returning to the host. Checked with a host API table whose
 // callback registration calls the SDK's C callback at once and records anything escaping.
-#include "engine/host_api.hpp"
+#include "engine_harness.hpp"
+
+#include "engine/execution_context.hpp"
+#include "plugins/host_api.hpp"
 
 #include <runner_host/sdk.hpp>
 
@@ -37,6 +40,7 @@ void no_op(rh_run*) {}
 class SdkCallbackBoundary : public ::testing::Test {
  protected:
   void SetUp() override {
+    harness_.engine();  // started before the SDK is pointed at the copy
     saved_ = rh::detail::host_slot();
     api_ = *host::host_api();
     api_.waiter_add_done_callback = &call_waiter_callback;
@@ -48,6 +52,7 @@ class SdkCallbackBoundary : public ::testing::Test {
   }
   void TearDown() override { rh::detail::host_slot() = saved_; }
 
+  EngineHarness harness_{"sequential"};  // a session for the waiter to belong to
   rh_host_api api_{};
   const rh_host_api* saved_ = nullptr;
 };
@@ -66,6 +71,7 @@ TEST_F(SdkCallbackBoundary, FutureDoneCallbackExceptionStaysInTheSdk) {
 // The SDK's TaskRunWaiter::add_done_callback catches and logs a callback's exception, as
 // Future::add_done_callback does: nothing unwinds through the C callback pointer.
 TEST_F(SdkCallbackBoundary, WaiterDoneCallbackExceptionStaysInTheSdk) {
+  const host::ContextScope session_thread(harness_.engine());  // as in task code
   rh::TaskRunWaiter waiter;  // a real private waiter; only the registration is replaced
   int calls = 0;
   waiter.add_done_callback(5, [&](std::uint64_t) {

@@ -3,7 +3,7 @@
 // wait without ever guessing how long something takes. Every bound here is a hang guard.
 #pragma once
 
-#include "engine/clock.hpp"
+#include "base/clock.hpp"
 #include "events/event_bus.hpp"
 #include "events/task_run_waiter.hpp"
 

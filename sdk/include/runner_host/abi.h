@@ -1,5 +1,5 @@
 /*
- * runner-host plugin ABI, version 1.
+ * runner-host plugin ABI, version 1.2.
  *
  * This header is the only thing that crosses a shared-library boundary between the
  * runner-host process and its plugins (task libraries and runners). It is plain C11
@@ -23,6 +23,11 @@
  *    runner the calling task is suspended and its worker runs other work; only a thread
  *    that belongs to no runner is really blocked.
  *  - Parameters and results cross as JSON text (UTF-8).
+ *  - New features arrive as fields appended to these structs (ABI minor versions, marked
+ *    below) or as extensions looked up by a versioned id such as "rh.host_info/1"
+ *    (rh_host_api.get_extension, rh_plugin_descriptor.get_extension,
+ *    rh_runner_host.get_extension). An id never changes meaning: a new version of an
+ *    extension gets a new id.
  */
 #ifndef RUNNER_HOST_ABI_H
 #define RUNNER_HOST_ABI_H
@@ -32,7 +37,7 @@
 #include <stdint.h>
 
 #define RH_ABI_VERSION_MAJOR 1u
-#define RH_ABI_VERSION_MINOR 1u
+#define RH_ABI_VERSION_MINOR 2u
 
 /* The one symbol a plugin exports (see rh_plugin_entry_fn). */
 #define RH_ENTRY_SYMBOL "rh_plugin_entry"
@@ -71,7 +76,8 @@ typedef struct rh_str {
   size_t size;
 } rh_str;
 
-/* Monotonic time in nanoseconds on the host clock (rh_host_api.now_ns). */
+/* Time in nanoseconds on CLOCK_MONOTONIC (rh_host_api.now_ns; std::chrono::steady_clock on
+ * Linux): every deadline in this ABI is on this clock. */
 typedef int64_t rh_time_ns;
 #define RH_DEADLINE_NONE INT64_MAX
 
@@ -164,21 +170,30 @@ typedef void (*rh_waiter_callback)(void* user_data, uint64_t run_id);
 
 /*
  * Services the host offers every plugin. The host passes the same table to every plugin
- * at load; it stays valid until the process exits.
+ * at load; it stays valid until the process exits (keep the pointer, see rh_host_offer).
+ *
+ * One process may run several independent host sessions, each with its own runner, event
+ * stream, waiter and timers. Functions that take a ctx, run, event or wait set reach the
+ * session through it. The few that take nothing (waiter_instance, waiter_create and the
+ * 1.0 timer functions) serve the session whose code is running on the calling thread: a
+ * task, flow or hook, a done callback the engine runs, or a call the host made into the
+ * runner. On any other thread they have no session and say so (NULL, or 0).
  */
 typedef struct rh_host_api {
   uint32_t struct_size;
   uint32_t abi_major;
   uint32_t abi_minor;
 
-  /* Memory for buffers a plugin wants the host to own. [any-thread] */
+  /* Memory for buffers a plugin wants the host to own. Offered for plugins that hand the
+   * host memory to free; nothing in ABI 1.x requires them: the host copies what it is
+   * given. [any-thread] */
   void* (*alloc)(size_t size);
   void (*free)(void* ptr);
 
   /* Writes one log line through the host's logger. [any-thread] */
   void (*log)(uint32_t level, rh_str logger, rh_str message);
 
-  /* Monotonic clock used for every deadline in this ABI. [any-thread] */
+  /* CLOCK_MONOTONIC in nanoseconds: the clock of every deadline in this ABI. [any-thread] */
   rh_time_ns (*now_ns)(void);
 
   /* --- the running call (ctx is only valid during the call it was given to) --- */
@@ -238,16 +253,21 @@ typedef struct rh_host_api {
   int32_t (*event_wait)(rh_event* event, rh_time_ns deadline);
   void (*event_destroy)(rh_event* event); /* no waiter may remain; [any-thread] */
 
-  /* --- timers, run by the host's timer thread. Callbacks must be short and never block. */
-  /* Returns an id > 0 to cancel with. [any-thread] */
+  /* --- timers, run by the session's timer thread. Callbacks must be short and never block.
+   * Runners built for ABI 1.2 use rh_runner_host's timers instead, which always know their
+   * session; these serve the calling thread's session (see above). */
+  /* Returns an id > 0 to cancel with, or 0 when the calling thread has no session.
+   * [any-thread] */
   uint64_t (*timer_schedule)(rh_time_ns deadline, rh_timer_callback callback, void* user_data);
   /* true when the timer was removed before its callback started. [any-thread] */
   bool (*timer_cancel)(uint64_t timer_id);
 
-  /* --- TaskRunWaiter: waits on run ids through the event stream --- */
-  /* The process-wide waiter (the same handle until waiter_stop). Returns a new reference. */
+  /* --- TaskRunWaiter: waits on run ids through the session's event stream --- */
+  /* The session's waiter (the same handle until waiter_stop). Returns a new reference, or
+   * NULL when the calling thread has no session. */
   rh_waiter* (*waiter_instance)(void);
-  /* A private waiter; max_entries/ttl 0 mean the defaults (10,000 / 600 s). */
+  /* A private waiter on the session's events; max_entries/ttl 0 mean the defaults
+   * (10,000 / 600 s). NULL when the calling thread has no session. */
   rh_waiter* (*waiter_create)(uint64_t max_entries, double ttl_seconds);
   void (*waiter_release)(rh_waiter* waiter);
   /* Stops the waiter: pending and later waits return RH_STOPPED; instance() then makes a
@@ -261,7 +281,21 @@ typedef struct rh_host_api {
   /* Every callback registered for an id runs exactly once; at once if the run already
    * ended (from the completion cache). Callbacks must not block. [any-thread] */
   void (*waiter_add_done_callback)(rh_waiter* waiter, uint64_t run_id, rh_waiter_callback callback, void* user_data);
+
+  /* --- ABI 1.2 --- */
+  /* The host's extension with this id (e.g. RH_EXT_HOST_INFO), or NULL when this host has
+   * none by that id. The pointer stays valid until the process exits; what it points to is
+   * described where the id is defined. [any-thread] */
+  const void* (*get_extension)(rh_str id);
 } rh_host_api;
+
+/* Extension "rh.host_info/1": which host a plugin runs in, e.g. for its own log lines. */
+#define RH_EXT_HOST_INFO "rh.host_info/1"
+typedef struct rh_host_info {
+  uint32_t struct_size;
+  rh_str name;    /* "runner-host" */
+  rh_str version; /* the host's release, e.g. "0.2.0" */
+} rh_host_info;
 
 /* ---------------------------------------------------------------- task libraries */
 
@@ -346,35 +380,80 @@ typedef struct rh_task_library {
 typedef void (*rh_work_fn)(void* arg);
 
 /*
+ * What the session that created a runner instance offers it (ABI 1.2): timers on the
+ * session's timer thread, logging attributed to the runner, and extensions. Handed over by
+ * rh_runner_api.set_host; stays valid until destroy returns. Every function takes the
+ * pointer it was given.
+ */
+typedef struct rh_runner_host {
+  uint32_t struct_size;
+  void* host_data; /* the session's; do not touch */
+  /* Runs callback(user_data) on the timer thread at or after deadline. Returns an id > 0.
+   * Callbacks must be short and never block. [any-thread] */
+  uint64_t (*timer_schedule)(const struct rh_runner_host* host, rh_time_ns deadline, rh_timer_callback callback,
+                             void* user_data);
+  /* true when the timer was removed before its callback started. [any-thread] */
+  bool (*timer_cancel)(const struct rh_runner_host* host, uint64_t timer_id);
+  /* A log line attributed to this runner. [any-thread] */
+  void (*log)(const struct rh_runner_host* host, uint32_t level, rh_str message);
+  /* As rh_host_api.get_extension, for extensions that belong to this session. [any-thread] */
+  const void* (*get_extension)(const struct rh_runner_host* host, rh_str id);
+} rh_runner_host;
+
+/*
  * A runner: executes work items and implements the scheduling services. Every function
- * receives the rh_runner created by create(). Lifecycle, driven by the host:
- * create -> start -> submit* / services -> shutdown -> destroy.
+ * receives the rh_runner created by create(). Lifecycle, driven by the host on one thread
+ * (the "home" thread, [host-main]):
+ *
+ *   create -> set_host -> start -> submit* / services -> shutdown -> destroy
  *
  * Only event_wait and yield may suspend the calling fiber or task. submit, event_create,
  * event_set, event_is_set and event_destroy must return without suspending: the host calls
  * them while holding short spin locks, and relies on knowing where execution can switch.
+ *
+ * Events. The host makes one event per wait (a wake token), sets it at most a few times,
+ * and destroys it once: the waiter registers the token under the lock of what it waits on,
+ * blocks in event_wait, then takes that lock again to unregister before it calls
+ * event_destroy, and every event_set happens under that same lock. So event_set and
+ * event_destroy of one event never overlap, and no event_wait is in progress when
+ * event_destroy is called: a runner needs no reference counting of its own for that.
+ *
+ * Required: create, start, submit, shutdown, destroy, event_create, event_set, event_wait,
+ * event_destroy, yield. Optional (NULL loads): concurrency and event_is_set, which the host
+ * does not need, and the fields appended in later minors (a table too small for them, as
+ * built for an older ABI, loads too).
  */
 typedef struct rh_runner_api {
   uint32_t struct_size;
-  /* Parses options (a JSON object; unknown keys are errors naming the key).
-   * Returns NULL after reporting to err. [host-main] */
+  /* Parses options (a JSON object; unknown keys are errors naming the key) and creates an
+   * instance without starting anything. Returns NULL after reporting to err. The instance
+   * may be created several times in one process, once per session. Anything the runner
+   * needs from the host it takes from the rh_host_api table its plugin kept at entry
+   * (rh_host_offer.host) and, from ABI 1.2, from set_host. [host-main] */
   rh_runner* (*create)(rh_str options_json, rh_error_sink* err);
-  /* Starts workers. The calling thread becomes the runner's home thread. [host-main] */
+  /* Starts workers. The calling thread becomes the runner's home thread. RH_OK, or RH_ERROR
+   * with a message in err (threads could not be started, a second start); the host then
+   * destroys the instance without calling shutdown. [host-main] */
   int32_t (*start)(rh_runner* runner, rh_error_sink* err);
-  /* Runs fn(arg) once, soon. RH_ERROR (message in err) before start or after shutdown.
-   * Never blocks, except that the sequential runner may run fn at once. [any-thread] */
+  /* Runs fn(arg) exactly once, soon. RH_ERROR (message in err) before start or after
+   * shutdown began. Never blocks, except that a runner without workers (sequential) may
+   * run fn at once on the calling thread. [any-thread] */
   int32_t (*submit)(rh_runner* runner, rh_work_fn fn, void* arg, rh_error_sink* err);
-  /* Stops accepting work and waits until every submitted item has run. [host-main] */
+  /* Refuses new work from now on (submit returns RH_ERROR), then waits until every item
+   * already submitted has returned, including items parked in event_wait until their
+   * events are set or their deadlines pass. Called once, on the home thread, after start;
+   * the host has no work of its own left by then. [host-main] */
   void (*shutdown)(rh_runner* runner);
-  /* Frees the runner after shutdown. [host-main] */
+  /* Frees the instance: after shutdown, or after a failed start. [host-main] */
   void (*destroy)(rh_runner* runner);
-  /* Workers used (1 for sequential). [any-thread] */
+  /* Worker threads (1 for sequential), for log lines. Optional. [any-thread] */
   uint32_t (*concurrency)(rh_runner* runner);
 
   /* Scheduling services; the host builds sleep/wait/cancellation on them. */
-  rh_event* (*event_create)(rh_runner* runner);             /* [any-thread] */
-  void (*event_set)(rh_runner* runner, rh_event* event);    /* [any-thread] */
-  bool (*event_is_set)(rh_runner* runner, rh_event* event); /* [any-thread] */
+  rh_event* (*event_create)(rh_runner* runner);          /* [any-thread] */
+  void (*event_set)(rh_runner* runner, rh_event* event); /* wakes the waiter; [any-thread] */
+  /* Whether event_set was called. Optional: the host keeps its own flags. [any-thread] */
+  bool (*event_is_set)(rh_runner* runner, rh_event* event);
   /* RH_OK once set, RH_TIMEOUT at the deadline. Suspends the fiber or task on a worker,
    * blocks a foreign thread. Never deadlocks the pool: a runner that has no way to
    * suspend (sequential) runs queued work while it waits, unless flags has
@@ -390,8 +469,15 @@ typedef struct rh_runner_api {
    * there instead of suspending the waiter (the "join runs the child" of TBB and
    * ForkJoin): no suspension, no extra stack, and fork-join code stays depth-first.
    * Return 0 for "never"; a runner whose stacks are small should. Called once, after
-   * create. Absent (struct_size) in runners built for ABI 1.0, which means 0. [host-main] */
+   * create. Optional: NULL, or absent in a 1.0 table, means 0. [host-main] */
   uint32_t (*inline_depth)(rh_runner* runner);
+
+  /* --- ABI 1.2 --- */
+  /* Hands the instance its session's services, once, after create and before start; host
+   * stays valid until destroy returns. Optional: a runner without it (or built for 1.1)
+   * uses rh_host_api's timer functions, which then serve the session that is calling into
+   * the runner. [host-main] */
+  void (*set_host)(rh_runner* runner, const rh_runner_host* host);
 } rh_runner_api;
 
 /* ---------------------------------------------------------------- entry point */
@@ -399,7 +485,8 @@ typedef struct rh_runner_api {
 #define RH_PLUGIN_KIND_TASK_LIBRARY 1u
 #define RH_PLUGIN_KIND_RUNNER 2u
 
-/* What the host offers in negotiation. */
+/* What the host offers in negotiation. Valid during the entry call only: a plugin keeps
+ * the host pointer (valid until the process exits), never the offer itself. */
 typedef struct rh_host_offer {
   uint32_t struct_size;
   uint32_t abi_major;     /* the host speaks exactly this major */
@@ -409,7 +496,7 @@ typedef struct rh_host_offer {
 
 /*
  * The plugin's answer. Static storage in the plugin; valid until process exit.
- * The host refuses a plugin whose abi_major differs from its own.
+ * The host refuses a plugin whose abi_major differs from its own, naming both versions.
  */
 typedef struct rh_plugin_descriptor {
   uint32_t struct_size;
@@ -423,9 +510,20 @@ typedef struct rh_plugin_descriptor {
   const rh_task_library* (*load_library)(rh_error_sink* err);
   /* Runners: the runner's function table. */
   const rh_runner_api* runner;
+
+  /* --- ABI 1.2 --- */
+  /* The plugin's extension with this id, or NULL. Task libraries answer once
+   * load_library returned. Optional. [any-thread] */
+  const void* (*get_extension)(rh_str id);
 } rh_plugin_descriptor;
 
-/* The exported entry: negotiates and returns the descriptor. Never NULL. [host-main] */
+/*
+ * The exported entry: negotiates and returns the descriptor. Never NULL: on a version it
+ * cannot serve (another major, or a host table too small for what the plugin calls), it
+ * still returns its descriptor with its own abi_major/abi_minor, so the host can refuse it
+ * with a message naming both versions (a task library may also fail later, in
+ * load_library, with its reason). [host-main]
+ */
 typedef const rh_plugin_descriptor* (*rh_plugin_entry_fn)(const rh_host_offer* offer);
 
 #ifdef __cplusplus

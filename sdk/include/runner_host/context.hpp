@@ -36,8 +36,8 @@ class TaskContext {
 
   std::uint64_t run_id() const noexcept { return call_->run_id; }
   std::uint64_t flow_run_id() const noexcept { return call_->flow_run_id; }
-  std::string_view task_name() const noexcept { return detail::to_view(call_->task_name); }
-  std::string_view run_name() const noexcept { return detail::to_view(call_->run_name); }
+  std::string_view task_name() const noexcept { return to_string_view(call_->task_name); }
+  std::string_view run_name() const noexcept { return to_string_view(call_->run_name); }
   // The attempt number, from 1.
   std::uint32_t run_count() const noexcept { return call_->run_count; }
   rh_context* handle() const noexcept { return call_->ctx; }
@@ -62,7 +62,7 @@ class TaskContext {
 
   void log(std::string_view message) const { log(LogLevel::info, message); }
   void log(LogLevel level, std::string_view message) const {
-    detail::host().ctx_log(call_->ctx, static_cast<std::uint32_t>(level), detail::to_str(message));
+    detail::host().ctx_log(call_->ctx, static_cast<std::uint32_t>(level), to_rh_str(message));
   }
 
   // Creates a run of `task`. Futures inside params (or in options.wait_for) are waited for
@@ -79,10 +79,10 @@ class TaskContext {
       deps.push_back(rh_dependency{sizeof(rh_dependency), d.allow_failure ? RH_DEP_ALLOW_FAILURE : 0u,
                                    d.future.handle()});
     }
-    rh_submit_request request{sizeof(rh_submit_request), detail::to_str(task), detail::to_str(text),
+    rh_submit_request request{sizeof(rh_submit_request), to_rh_str(task), to_rh_str(text),
                               deps.data(), deps.size()};
     rh_run* run = nullptr;
-    detail::ErrorCapture error;
+    ErrorCapture error;
     if (detail::host().submit(call_->ctx, &request, &run, &error.sink) != RH_OK) {
       throw UsageError(error.message);
     }

@@ -81,7 +81,7 @@ class Future {
   }
 
   bool wait_until(rh_time_ns deadline) const {
-    detail::ErrorCapture error;
+    ErrorCapture error;
     const int32_t status = detail::host().run_wait(checked(), deadline, &error.sink);
     detail::throw_if_interrupted(status, &error);
     return status == RH_OK;
@@ -99,10 +99,10 @@ class Future {
     auto read = [&](const rh_run_view& view) {
       state = detail::state_from_view(view);
       if (state.is_completed()) {
-        result_text.assign(detail::to_view(view.result_json));
+        result_text.assign(to_string_view(view.result_json));
       } else {
-        error_type.assign(detail::to_view(view.error_type));
-        error_message.assign(detail::to_view(view.error_message));
+        error_type.assign(to_string_view(view.error_type));
+        error_message.assign(to_string_view(view.error_message));
       }
     };
     detail::visit_run(run_, read);
@@ -127,10 +127,10 @@ inline void Future::add_done_callback(std::function<void(const Future&)> fn) con
         try {
           callback->fn(callback->future);
         } catch (...) {
-          detail::ErrorCapture error;
+          ErrorCapture error;
           detail::report_current_exception(&error.sink);
           const std::string line = "done callback raised " + error.type + ": " + error.message;
-          detail::host().log(RH_LOG_ERROR, detail::to_str("rh.sdk"), detail::to_str(line));
+          detail::host().log(RH_LOG_ERROR, to_rh_str("rh.sdk"), to_rh_str(line));
         }
       },
       payload);

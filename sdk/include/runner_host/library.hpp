@@ -80,7 +80,7 @@ struct TaskEntry {
 // instead of allocating their own.
 inline const json& parse_params(rh_str text, json& storage) {
   static const json empty = json::object();
-  const std::string_view view = to_view(text);
+  const std::string_view view = to_string_view(text);
   if (view.empty() || view == "{}") return empty;
   storage = json::parse(view);
   return storage;
@@ -94,7 +94,7 @@ inline int32_t call_task(void* user_data, const rh_task_call* call) noexcept {
   auto report = [&](int32_t code) {
     ErrorCapture error;
     report_current_exception(&error.sink);
-    api.ctx_set_error(call->ctx, to_str(error.type), to_str(error.message));
+    api.ctx_set_error(call->ctx, to_rh_str(error.type), to_rh_str(error.message));
     return code;
   };
   try {
@@ -104,7 +104,7 @@ inline int32_t call_task(void* user_data, const rh_task_call* call) noexcept {
     const json result = entry->body(ctx, params);
     if (!result.is_null()) {
       const std::string text = result.dump();
-      api.ctx_set_result(call->ctx, to_str(text));
+      api.ctx_set_result(call->ctx, to_rh_str(text));
     }
     return RH_TASK_COMPLETED;
   } catch (const CancelledError&) {
@@ -227,6 +227,22 @@ class Library {
     return *this;
   }
 
+  // Offers an extension under a versioned id ("vendor.name/1"), for hosts and other
+  // plugins that look it up (rh_plugin_descriptor.get_extension). `table` must stay valid
+  // until the process exits; its layout is whatever the id documents.
+  Library& extension(std::string id, const void* table) {
+    if (id.empty() || table == nullptr) throw UsageError("an extension needs an id and a table");
+    extensions_.emplace_back(std::move(id), table);
+    return *this;
+  }
+  // The table offered under `id`, or nullptr.
+  const void* find_extension(std::string_view id) const {
+    for (const auto& [name, table] : extensions_) {
+      if (name == id) return table;
+    }
+    return nullptr;
+  }
+
   template <class Fn>
   TaskBuilder task(std::string task_name, Fn fn) {
     return add(RH_TASK_KIND_TASK, std::move(task_name), detail::adapt_body(std::move(fn)));
@@ -244,7 +260,7 @@ class Library {
       entry.options_text = entry.options.dump();
       auto& span = hook_spans_.emplace_back();
       for (auto& hook : entry.hooks) {
-        span.push_back(rh_hook{sizeof(rh_hook), hook.kind, detail::to_str(hook.name), &detail::call_hook, &hook.fn});
+        span.push_back(rh_hook{sizeof(rh_hook), hook.kind, to_rh_str(hook.name), &detail::call_hook, &hook.fn});
       }
     }
     std::size_t index = 0;
@@ -253,9 +269,9 @@ class Library {
       rh_task_def def{};
       def.struct_size = sizeof(rh_task_def);
       def.kind = entry.kind;
-      def.name = detail::to_str(entry.name);
-      def.description = detail::to_str(entry.description);
-      def.options_json = detail::to_str(entry.options_text);
+      def.name = to_rh_str(entry.name);
+      def.description = to_rh_str(entry.description);
+      def.options_json = to_rh_str(entry.options_text);
       def.run = &detail::call_task;
       def.user_data = &entry;
       def.hooks = span.data();
@@ -266,7 +282,7 @@ class Library {
       }
       defs_.push_back(def);
     }
-    library_ = rh_task_library{sizeof(rh_task_library), detail::to_str(name_), detail::to_str(version_),
+    library_ = rh_task_library{sizeof(rh_task_library), to_rh_str(name_), to_rh_str(version_),
                                defs_.data(), defs_.size()};
     return &library_;
   }
@@ -286,6 +302,7 @@ class Library {
   std::deque<detail::TaskEntry> entries_;  // deque: builders and C tables point into it
   std::vector<rh_task_def> defs_;
   std::deque<std::vector<rh_hook>> hook_spans_;
+  std::vector<std::pair<std::string, const void*>> extensions_;
   rh_task_library library_{};
 };
 
@@ -298,13 +315,26 @@ inline RegisterFn& register_slot() {
   return fn;
 }
 
+// The plugin's one library, filled in by load_task_library.
+inline Library& library_slot() {
+  static Library library;
+  return library;
+}
+
+// Set once registration succeeded: extensions are looked up only in a finished library.
+inline bool& library_loaded() {
+  static bool loaded = false;
+  return loaded;
+}
+
 inline const rh_task_library* load_task_library(rh_error_sink* err) noexcept {
   try {
     if (host_slot() == nullptr) throw std::runtime_error(host_refusal());
-    static Library library;
     static const rh_task_library* table = [] {
-      register_slot()(library);
-      return library.finish();
+      register_slot()(library_slot());
+      const rh_task_library* finished = library_slot().finish();
+      library_loaded() = true;
+      return finished;
     }();
     return table;
   } catch (...) {
@@ -313,12 +343,22 @@ inline const rh_task_library* load_task_library(rh_error_sink* err) noexcept {
   }
 }
 
+inline const void* library_extension(rh_str id) noexcept {
+  return library_loaded() ? library_slot().find_extension(to_string_view(id)) : nullptr;
+}
+
 inline const rh_plugin_descriptor* task_library_entry(const rh_host_offer* offer, RegisterFn fn) noexcept {
   accept_host(offer);
   register_slot() = fn;
-  static const rh_plugin_descriptor descriptor = {
-      sizeof(rh_plugin_descriptor), RH_ABI_VERSION_MAJOR, RH_ABI_VERSION_MINOR, RH_PLUGIN_KIND_TASK_LIBRARY,
-      rh_str{nullptr, 0}, rh_str{nullptr, 0}, &load_task_library, nullptr};
+  static const rh_plugin_descriptor descriptor = {sizeof(rh_plugin_descriptor),
+                                                  RH_ABI_VERSION_MAJOR,
+                                                  RH_ABI_VERSION_MINOR,
+                                                  RH_PLUGIN_KIND_TASK_LIBRARY,
+                                                  rh_str{nullptr, 0},
+                                                  rh_str{nullptr, 0},
+                                                  &load_task_library,
+                                                  nullptr,
+                                                  &library_extension};
   return &descriptor;
 }
 

@@ -27,18 +27,18 @@ struct RunInfo {
   explicit RunInfo(const rh_run_view& view)
       : run_id(view.run_id),
         flow_run_id(view.flow_run_id),
-        task_name(detail::to_view(view.task_name)),
-        run_name(detail::to_view(view.run_name)),
+        task_name(to_string_view(view.task_name)),
+        run_name(to_string_view(view.run_name)),
         state(detail::state_from_view(view)),
         run_count(view.run_count),
         params(view.params_json.size == 0 ? json::object() : parse_or_null(view.params_json)),
         result(parse_or_null(view.result_json)),
-        error_type(detail::to_view(view.error_type)),
-        error_message(detail::to_view(view.error_message)) {}
+        error_type(to_string_view(view.error_type)),
+        error_message(to_string_view(view.error_message)) {}
 
  private:
   static json parse_or_null(rh_str text) {
-    const std::string_view view = detail::to_view(text);
+    const std::string_view view = to_string_view(text);
     return view.empty() ? json() : json::parse(view, nullptr, /*allow_exceptions=*/false);
   }
 };

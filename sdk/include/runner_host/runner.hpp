@@ -6,8 +6,12 @@
 #include <runner_host/detail/host.hpp>
 #include <runner_host/json.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -65,6 +69,68 @@ inline std::uint32_t hardware_threads() {
   return n == 0 ? 1u : n;
 }
 
+// A set-once event that threads block on until a deadline: the blocking half of every
+// runner's events (a plain thread that cannot suspend, a sleep that must not run other
+// work). Construct it with std::condition_variable (the default) for OS threads, or with a
+// fiber library's condition variable for fibers. The flag is read without the lock.
+template <class ConditionVariable = std::condition_variable>
+class DeadlineEvent {
+ public:
+  // Sets it and wakes every waiter, now and later.
+  void set() {
+    set_then([] {});
+  }
+  // Sets it, runs `under_lock()` while still holding the event's lock (e.g. to take a list
+  // of suspended waiters that if_unset() added), then wakes the blocked threads.
+  template <class Fn>
+  void set_then(Fn&& under_lock) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      set_.store(true, std::memory_order_release);
+      under_lock();
+    }
+    cv_.notify_all();
+  }
+  bool is_set() const noexcept { return set_.load(std::memory_order_acquire); }
+
+  // Runs `under_lock()` under the event's lock unless it is set; true when it ran. What it
+  // registers is then seen by set_then(), never missed.
+  template <class Fn>
+  bool if_unset(Fn&& under_lock) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (is_set()) return false;
+    under_lock();
+    return true;
+  }
+  // Runs fn() under the event's lock.
+  template <class Fn>
+  void locked(Fn&& fn) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fn();
+  }
+
+  // Blocks until set (true) or the deadline on CLOCK_MONOTONIC passes (false).
+  bool wait(rh_time_ns deadline) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const auto ready = [this] { return is_set(); };
+    if (deadline == RH_DEADLINE_NONE) {
+      cv_.wait(lock, ready);
+      return true;
+    }
+    const auto until = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline));
+    return cv_.wait_until(lock, until, ready);
+  }
+
+ private:
+  std::mutex mutex_;
+  ConditionVariable cv_;
+  std::atomic<bool> set_{false};
+};
+
+namespace detail {
+struct RunnerAccess;
+}
+
 class Runner {
  public:
   virtual ~Runner() = default;
@@ -72,7 +138,7 @@ class Runner {
   virtual void start() = 0;
   // Runs fn(arg) once, soon; throws std::logic_error before start or after shutdown.
   virtual void submit(rh_work_fn fn, void* arg) = 0;
-  // Stops accepting work and waits until every submitted item has run.
+  // Refuses new work, then waits until every submitted item has returned.
   virtual void shutdown() = 0;
   virtual std::uint32_t concurrency() const = 0;
 
@@ -87,21 +153,36 @@ class Runner {
   // How many runs deep the engine may run a waited-for, not yet started run in place of
   // waiting for it (rh_runner_api::inline_depth). 0, the default, means never.
   virtual std::uint32_t inline_depth() const { return 0; }
+
+ protected:
+  // The host's services for this instance: the session's timers and logging. Usable from
+  // start() on. On a host older than ABI 1.2 they go through the process-level functions.
+  static rh_time_ns now_ns() { return detail::host().now_ns(); }
+  std::uint64_t schedule_timer(rh_time_ns deadline, rh_timer_callback fn, void* arg) const {
+    return host_ != nullptr ? host_->timer_schedule(host_, deadline, fn, arg)
+                            : detail::host().timer_schedule(deadline, fn, arg);
+  }
+  bool cancel_timer(std::uint64_t id) const {
+    return host_ != nullptr ? host_->timer_cancel(host_, id) : detail::host().timer_cancel(id);
+  }
+  void log(std::uint32_t level, std::string_view message) const {
+    if (host_ != nullptr) {
+      host_->log(host_, level, to_rh_str(message));
+    } else {
+      detail::host().log(level, to_rh_str("runner"), to_rh_str(message));
+    }
+  }
+
+ private:
+  friend struct detail::RunnerAccess;
+  const rh_runner_host* host_ = nullptr;
 };
 
-// The host's services a runner may use (timers, clock, logging).
-namespace runner_services {
-inline rh_time_ns now_ns() { return detail::host().now_ns(); }
-inline std::uint64_t schedule_timer(rh_time_ns deadline, rh_timer_callback fn, void* arg) {
-  return detail::host().timer_schedule(deadline, fn, arg);
-}
-inline bool cancel_timer(std::uint64_t id) { return detail::host().timer_cancel(id); }
-inline void log(std::uint32_t level, std::string_view logger, std::string_view message) {
-  detail::host().log(level, detail::to_str(logger), detail::to_str(message));
-}
-}  // namespace runner_services
-
 namespace detail {
+
+struct RunnerAccess {
+  static void set_host(Runner& runner, const rh_runner_host* host) { runner.host_ = host; }
+};
 
 inline Runner* as_runner(rh_runner* r) { return reinterpret_cast<Runner*>(r); }
 
@@ -114,7 +195,7 @@ const rh_runner_api* runner_table() {
       [](rh_str options, rh_error_sink* err) -> rh_runner* {
         try {
           if (host_slot() == nullptr) throw std::runtime_error(host_refusal());
-          const std::string_view text = to_view(options);
+          const std::string_view text = to_string_view(options);
           json parsed = text.empty() ? json::object() : json::parse(text);
           Runner* runner = new R(std::move(parsed));
           return reinterpret_cast<rh_runner*>(runner);
@@ -156,6 +237,13 @@ const rh_runner_api* runner_table() {
       /*event_destroy*/ [](rh_runner* r, rh_event* e) { as_runner(r)->event_destroy(e); },
       /*yield*/ [](rh_runner* r) { as_runner(r)->yield(); },
       /*inline_depth*/ [](rh_runner* r) -> uint32_t { return as_runner(r)->inline_depth(); },
+      /*set_host*/
+      [](rh_runner* r, const rh_runner_host* host) {
+        // A host table too small for the functions this SDK calls is not used.
+        if (host != nullptr && RH_HAS_FIELD(host, rh_runner_host, get_extension)) {
+          RunnerAccess::set_host(*as_runner(r), host);
+        }
+      },
   };
   return &table;
 }
@@ -168,10 +256,11 @@ inline const rh_plugin_descriptor* runner_entry(const rh_host_offer* offer, cons
                                     RH_ABI_VERSION_MAJOR,
                                     RH_ABI_VERSION_MINOR,
                                     RH_PLUGIN_KIND_RUNNER,
-                                    to_str(name),
-                                    to_str(version),
+                                    to_rh_str(name),
+                                    to_rh_str(version),
                                     nullptr,
-                                    table};
+                                    table,
+                                    nullptr};
   return &descriptor;
 }
 

@@ -11,6 +11,7 @@
 #include <runner_host/context.hpp>
 #include <runner_host/errors.hpp>
 #include <runner_host/event.hpp>
+#include <runner_host/extensions.hpp>
 #include <runner_host/future.hpp>
 #include <runner_host/json.hpp>
 #include <runner_host/library.hpp>

@@ -1,6 +1,8 @@
 // rh::TaskRunWaiter: wait for any task run by id, or be called back when it ends, without
-// holding its future. instance() is the process-wide waiter (the same until stop(), a new
-// one after); constructing one gives a private waiter with its own cache bounds.
+// holding its future. instance() is the session's waiter (the same until stop(), a new one
+// after); constructing one gives a private waiter with its own cache bounds. Both belong to
+// the host session whose code calls them (a task, flow or hook): a thread of your own has
+// none, so create the waiter in task code and hand it to the thread.
 #pragma once
 
 #include <runner_host/detail/host.hpp>
@@ -19,12 +21,13 @@ namespace rh {
 
 class TaskRunWaiter {
  public:
-  // The process-wide waiter.
-  static TaskRunWaiter instance() { return TaskRunWaiter(detail::host().waiter_instance()); }
+  // The session's waiter. Throws UsageError outside the session's code.
+  static TaskRunWaiter instance() { return TaskRunWaiter(checked(detail::host().waiter_instance())); }
 
-  // A private waiter; 0 keeps the defaults (10,000 entries, 600 s).
+  // A private waiter; 0 keeps the defaults (10,000 entries, 600 s). Throws UsageError
+  // outside the session's code.
   explicit TaskRunWaiter(std::uint64_t max_entries = 0, double ttl_seconds = 0)
-      : waiter_(detail::host().waiter_create(max_entries, ttl_seconds)) {}
+      : waiter_(checked(detail::host().waiter_create(max_entries, ttl_seconds))) {}
 
   ~TaskRunWaiter() {
     if (waiter_ != nullptr) detail::host().waiter_release(waiter_);
@@ -56,11 +59,11 @@ class TaskRunWaiter {
           try {
             (*callback)(id);
           } catch (...) {  // never across the C boundary
-            detail::ErrorCapture error;
+            ErrorCapture error;
             detail::report_current_exception(&error.sink);
             const std::string line = "TaskRunWaiter done callback for run " + std::to_string(id) + " raised " +
                                      error.type + ": " + error.message;
-            detail::host().log(RH_LOG_ERROR, detail::to_str("rh.sdk"), detail::to_str(line));
+            detail::host().log(RH_LOG_ERROR, to_rh_str("rh.sdk"), to_rh_str(line));
           }
         },
         payload);
@@ -75,9 +78,18 @@ class TaskRunWaiter {
  private:
   explicit TaskRunWaiter(rh_waiter* waiter) : waiter_(waiter) {}
 
+  static rh_waiter* checked(rh_waiter* waiter) {
+    if (waiter == nullptr) {
+      throw UsageError(
+          "a TaskRunWaiter belongs to a host session: create it in task, flow or hook code (this thread "
+          "runs none)");
+    }
+    return waiter;
+  }
+
   std::optional<State> wait_until(std::uint64_t run_id, rh_time_ns deadline) {
     std::optional<State> state;
-    detail::ErrorCapture error;
+    ErrorCapture error;
     auto visit = [](void* ud, const rh_run_view* view) {
       *static_cast<std::optional<State>*>(ud) = detail::state_from_view(*view);
     };

@@ -61,13 +61,15 @@ static const rh_task_library* load_library(rh_error_sink* err) {
   return &library;
 }
 
-static const rh_plugin_descriptor descriptor = {sizeof(rh_plugin_descriptor),
+/* Built for ABI 1.0: the descriptor ends before get_extension (1.2), as its size says. */
+static const rh_plugin_descriptor descriptor = {offsetof(rh_plugin_descriptor, get_extension),
                                                 1u,
                                                 0u,
                                                 RH_PLUGIN_KIND_TASK_LIBRARY,
                                                 LIT("c-tasks"),
                                                 LIT("1.0.0"),
                                                 load_library,
+                                                NULL,
                                                 NULL};
 
 RH_EXPORT const rh_plugin_descriptor* rh_plugin_entry(const rh_host_offer* offer) {

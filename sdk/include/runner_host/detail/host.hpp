@@ -3,6 +3,7 @@
 #pragma once
 
 #include <runner_host/abi.h>
+#include <runner_host/abi_text.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -29,6 +30,7 @@ inline const rh_host_api*& host_slot() {
 inline bool accept_host(const rh_host_offer* offer) {
   if (offer == nullptr || offer->abi_major != RH_ABI_VERSION_MAJOR || offer->host == nullptr) return false;
   if (!RH_HAS_FIELD(offer->host, rh_host_api, waiter_add_done_callback)) return false;
+  // Functions of later minors are optional: the SDK checks for them where it calls them.
   host_slot() = offer->host;
   return true;
 }
@@ -45,11 +47,6 @@ inline const rh_host_api& host() {
     throw std::logic_error("runner-host SDK used before the host loaded this plugin");
   }
   return *api;
-}
-
-inline rh_str to_str(std::string_view text) { return rh_str{text.data(), text.size()}; }
-inline std::string_view to_view(rh_str text) {
-  return text.data == nullptr ? std::string_view{} : std::string_view{text.data, text.size};
 }
 
 inline rh_time_ns now_ns() { return host().now_ns(); }
@@ -77,21 +74,6 @@ inline std::string current_exception_type_name() {
   return type == nullptr ? std::string("unknown") : demangle(type->name());
 }
 
-// Collects what a host call reports through an rh_error_sink.
-struct ErrorCapture {
-  rh_error_sink sink{sizeof(rh_error_sink), this, &ErrorCapture::set};
-  std::string type;
-  std::string message;
-  bool has_error = false;
-
-  static void set(rh_error_sink* s, rh_str t, rh_str m) {
-    auto* self = static_cast<ErrorCapture*>(s->host_data);
-    self->type.assign(to_view(t));
-    self->message.assign(to_view(m));
-    self->has_error = true;
-  }
-};
-
 // Reports an exception through a sink: type name + message.
 inline void report_current_exception(rh_error_sink* err) {
   std::string type = current_exception_type_name();
@@ -103,7 +85,7 @@ inline void report_current_exception(rh_error_sink* err) {
   } catch (...) {
     message = "a value of type " + type + " was thrown";
   }
-  if (err != nullptr) err->set(err, to_str(type), to_str(message));
+  if (err != nullptr) err->set(err, to_rh_str(type), to_rh_str(message));
 }
 
 }  // namespace detail

@@ -25,8 +25,8 @@ inline void throw_if_interrupted(int32_t status, const ErrorCapture* error = nul
 inline State state_from_view(const rh_run_view& view) {
   State state;
   state.type = static_cast<StateType>(view.state_type);
-  state.name.assign(to_view(view.state_name));
-  state.message.assign(to_view(view.state_message));
+  state.name.assign(to_string_view(view.state_name));
+  state.message.assign(to_string_view(view.state_message));
   state.final = view.is_final;
   return state;
 }

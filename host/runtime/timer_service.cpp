@@ -1,15 +1,10 @@
-#include "engine/timer_service.hpp"
+#include "runtime/timer_service.hpp"
 
-#include "engine/clock.hpp"
+#include "base/clock.hpp"
 
 #include <chrono>
 
 namespace rh::host {
-
-TimerService& TimerService::instance() {
-  static TimerService service;
-  return service;
-}
 
 TimerService::~TimerService() {
   {

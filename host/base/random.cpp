@@ -1,4 +1,4 @@
-#include "engine/random.hpp"
+#include "base/random.hpp"
 
 #include <chrono>
 #include <functional>

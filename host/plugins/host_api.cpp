@@ -1,20 +1,24 @@
-// The rh_host_api table every plugin receives: C entry points that translate handles
-// into engine objects and C++ exceptions into status codes. Nothing here may throw.
-#include "engine/host_api.hpp"
+// The rh_host_api table every plugin receives: C entry points that translate handles into
+// host objects and C++ exceptions into status codes. Nothing here may throw. A function
+// reaches its session through the handle it is given (a ctx, a run); the few that take
+// none serve the session whose code runs on the calling thread (engine/execution_context).
+#include "plugins/host_api.hpp"
 
-#include "engine/clock.hpp"
+#include "base/clock.hpp"
 #include "engine/engine.hpp"
-#include "engine/host_event.hpp"
-#include "engine/timer_service.hpp"
+#include "engine/execution_context.hpp"
 #include "engine/wait_set.hpp"
-#include "events/task_run_waiter.hpp"
+#include "events/waiter_registry.hpp"
+#include "plugins/extensions.hpp"
+#include "runtime/host_event.hpp"
+#include "runtime/timer_service.hpp"
+
+#include <runner_host/abi_text.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <memory>
-#include <mutex>
-#include <unordered_map>
 
 namespace rh::host {
 namespace {
@@ -22,15 +26,18 @@ namespace {
 AttemptContext* attempt_of(rh_context* ctx) { return reinterpret_cast<AttemptContext*>(ctx); }
 Run* run_of(rh_run* run) { return reinterpret_cast<Run*>(run); }
 rh_run* handle_of(Run* run) { return reinterpret_cast<rh_run*>(run); }
-std::string_view view(rh_str s) { return s.data == nullptr ? std::string_view{} : std::string_view{s.data, s.size}; }
+TaskRunWaiter& waiter_of(rh_waiter* w) { return *reinterpret_cast<TaskRunWaiter*>(w); }
 
 void report(rh_error_sink* err, std::string_view type, std::string_view message) {
-  if (err != nullptr) err->set(err, rh_str{type.data(), type.size()}, rh_str{message.data(), message.size()});
+  if (err != nullptr) err->set(err, to_rh_str(type), to_rh_str(message));
 }
 
 spdlog::level::level_enum level_of(std::uint32_t level) {
   return static_cast<spdlog::level::level_enum>(level > RH_LOG_CRITICAL ? RH_LOG_CRITICAL : level);
 }
+
+// The engine whose code runs on this thread, or nullptr on a thread of no session.
+Engine* calling_engine() { return current_context().engine; }
 
 // --- memory, logging, clock
 
@@ -38,7 +45,7 @@ void* api_alloc(size_t size) { return std::malloc(size == 0 ? 1 : size); }
 void api_free(void* ptr) { std::free(ptr); }
 
 void api_log(uint32_t level, rh_str logger, rh_str message) {
-  spdlog::log(level_of(level), "{}: {}", view(logger), view(message));
+  spdlog::log(level_of(level), "{}: {}", to_string_view(logger), to_string_view(message));
 }
 
 rh_time_ns api_now_ns() { return monotonic_ns(); }
@@ -47,7 +54,7 @@ rh_time_ns api_now_ns() { return monotonic_ns(); }
 
 void api_ctx_log(rh_context* ctx, uint32_t level, rh_str message) {
   const Run& run = *attempt_of(ctx)->run;
-  run.engine().log_for(run, level, view(message));
+  run.engine().log_for(run, level, to_string_view(message));
 }
 
 int32_t api_ctx_sleep(rh_context* ctx, rh_time_ns duration_ns) {
@@ -55,7 +62,7 @@ int32_t api_ctx_sleep(rh_context* ctx, rh_time_ns duration_ns) {
   return attempt.run->engine().sleep(attempt, duration_ns < 0 ? 0 : duration_ns);
 }
 
-void api_ctx_yield(rh_context* ctx) { attempt_of(ctx)->run->engine().scheduler().yield(); }
+void api_ctx_yield(rh_context* ctx) { attempt_of(ctx)->run->engine().yield(); }
 
 int32_t api_ctx_status(rh_context* ctx) {
   const AttemptContext& attempt = *attempt_of(ctx);
@@ -67,13 +74,13 @@ rh_time_ns api_ctx_deadline(rh_context* ctx) {
 }
 
 void api_ctx_set_result(rh_context* ctx, rh_str result_json) {
-  attempt_of(ctx)->result.assign(view(result_json));
+  attempt_of(ctx)->result.assign(to_string_view(result_json));
 }
 
 void api_ctx_set_error(rh_context* ctx, rh_str type, rh_str message) {
   AttemptContext& attempt = *attempt_of(ctx);
-  attempt.error_type.assign(view(type));
-  attempt.error_message.assign(view(message));
+  attempt.error_type.assign(to_string_view(type));
+  attempt.error_message.assign(to_string_view(message));
   attempt.has_error = true;
 }
 
@@ -87,14 +94,14 @@ int32_t api_submit(rh_context* ctx, const rh_submit_request* request, rh_run** o
     }
     Run& parent = *attempt_of(ctx)->run;
     Engine& engine = parent.engine();
-    const std::string_view name = view(request->task_name);
+    const std::string_view name = to_string_view(request->task_name);
     const TaskDef* task = engine.registry().find(name);
     if (task == nullptr || task->is_flow) {
       report(err, "rh::UsageError",
              "unknown task '" + std::string(name) + "'" + (task != nullptr ? " (it is a flow)" : ""));
       return RH_ERROR;
     }
-    const std::string_view params = view(request->params_json);
+    const std::string_view params = to_string_view(request->params_json);
     const auto first = params.find_first_not_of(" \t\r\n");
     if (first != std::string_view::npos && params[first] != '{') {
       report(err, "rh::UsageError", "parameters of '" + std::string(name) + "' must be a JSON object");
@@ -160,7 +167,7 @@ rh_waitset* api_waitset_create() { return reinterpret_cast<rh_waitset*>(new Wait
 void api_waitset_add(rh_waitset* set, rh_run* run) { reinterpret_cast<WaitSet*>(set)->add(*run_of(run)); }
 int32_t api_waitset_next(rh_waitset* set, rh_time_ns deadline, rh_run** out) {
   Run* run = nullptr;
-  const int32_t status = reinterpret_cast<WaitSet*>(set)->next(deadline, &run);
+  const int32_t status = reinterpret_cast<WaitSet*>(set)->next(context_blocker(), deadline, &run);
   if (status == RH_OK) *out = handle_of(run);
   return status;
 }
@@ -172,64 +179,56 @@ rh_event* api_event_create() { return reinterpret_cast<rh_event*>(new HostEvent)
 void api_event_set(rh_event* event) { reinterpret_cast<HostEvent*>(event)->set(); }
 bool api_event_is_set(rh_event* event) { return reinterpret_cast<HostEvent*>(event)->is_set(); }
 int32_t api_event_wait(rh_event* event, rh_time_ns deadline) {
-  return reinterpret_cast<HostEvent*>(event)->wait(deadline);
+  return reinterpret_cast<HostEvent*>(event)->wait(context_blocker(), deadline);
 }
 void api_event_destroy(rh_event* event) { delete reinterpret_cast<HostEvent*>(event); }
 
-// --- timers
+// --- timers of ABI 1.0, for runners without rh_runner_host: the session that is calling
+// into that runner, else the session whose code runs here.
+
+TimerService* calling_timers() {
+  if (TimerService* timers = legacy_runner_timers()) return timers;
+  Engine* engine = calling_engine();
+  return engine != nullptr ? &engine->timers() : nullptr;
+}
 
 uint64_t api_timer_schedule(rh_time_ns deadline, rh_timer_callback callback, void* user_data) {
-  return TimerService::instance().schedule(deadline, callback, user_data);
+  TimerService* timers = calling_timers();
+  if (timers == nullptr) {
+    spdlog::error("a plugin scheduled a timer on a thread no host session runs on; it will not fire");
+    return 0;
+  }
+  return timers->schedule(deadline, callback, user_data);
 }
-bool api_timer_cancel(uint64_t timer_id) { return TimerService::instance().cancel(timer_id); }
+
+bool api_timer_cancel(uint64_t timer_id) {
+  TimerService* timers = calling_timers();
+  return timers != nullptr && timer_id != 0 && timers->cancel(timer_id);
+}
 
 // --- TaskRunWaiter. A handle is the waiter's address, so the same waiter always has the
-// same handle; the registry keeps the waiter alive while any handle to it is out.
+// same handle; each handle out keeps the waiter alive (TaskRunWaiter::acquire_handle).
 
-class WaiterHandles {
- public:
-  rh_waiter* acquire(std::shared_ptr<TaskRunWaiter> waiter) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    Entry& entry = entries_[waiter.get()];
-    if (!entry.waiter) entry.waiter = std::move(waiter);
-    ++entry.handles;
-    return reinterpret_cast<rh_waiter*>(entry.waiter.get());
-  }
-  void release(rh_waiter* handle) {
-    std::shared_ptr<TaskRunWaiter> last;  // destroyed outside the lock
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = entries_.find(reinterpret_cast<TaskRunWaiter*>(handle));
-    if (it == entries_.end() || --it->second.handles > 0) return;
-    last = std::move(it->second.waiter);
-    entries_.erase(it);
-  }
-
- private:
-  struct Entry {
-    std::shared_ptr<TaskRunWaiter> waiter;
-    std::size_t handles = 0;
-  };
-  std::mutex mutex_;
-  std::unordered_map<TaskRunWaiter*, Entry> entries_;
-};
-
-WaiterHandles& waiter_handles() {
-  static auto* handles = new WaiterHandles();  // outlives every static that could release
-  return *handles;
+rh_waiter* handle_for(const std::shared_ptr<TaskRunWaiter>& waiter) {
+  waiter->acquire_handle();
+  return reinterpret_cast<rh_waiter*>(waiter.get());
 }
 
-TaskRunWaiter& waiter_of(rh_waiter* w) { return *reinterpret_cast<TaskRunWaiter*>(w); }
-
-rh_waiter* api_waiter_instance() { return waiter_handles().acquire(TaskRunWaiter::instance()); }
+rh_waiter* api_waiter_instance() {
+  Engine* engine = calling_engine();
+  return engine == nullptr ? nullptr : handle_for(engine->waiters().instance());
+}
 
 rh_waiter* api_waiter_create(uint64_t max_entries, double ttl_seconds) {
+  Engine* engine = calling_engine();
+  if (engine == nullptr) return nullptr;
   WaiterOptions options;
   if (max_entries > 0) options.max_entries = max_entries;
   if (ttl_seconds > 0) options.ttl_seconds = ttl_seconds;
-  return waiter_handles().acquire(std::make_shared<TaskRunWaiter>(EventBus::global(), options));
+  return handle_for(engine->waiters().create(options));
 }
 
-void api_waiter_release(rh_waiter* waiter) { waiter_handles().release(waiter); }
+void api_waiter_release(rh_waiter* waiter) { waiter_of(waiter).release_handle(); }
 void api_waiter_stop(rh_waiter* waiter) { waiter_of(waiter).stop(); }
 
 int32_t api_waiter_wait(rh_waiter* waiter, uint64_t run_id, rh_time_ns deadline, rh_run_visitor visitor,
@@ -245,12 +244,12 @@ int32_t api_waiter_wait(rh_waiter* waiter, uint64_t run_id, rh_time_ns deadline,
     view.struct_size = sizeof(rh_run_view);
     view.run_id = state.run_id;
     view.flow_run_id = state.flow_run_id;
-    view.task_name = rh_str{state.task_name.data(), state.task_name.size()};
-    view.run_name = rh_str{state.run_name.data(), state.run_name.size()};
+    view.task_name = to_rh_str(state.task_name);
+    view.run_name = to_rh_str(state.run_name);
     view.state_type = info.type;
     view.run_count = state.run_count;
-    view.state_name = rh_str{info.name.data(), info.name.size()};
-    view.state_message = rh_str{state.message.data(), state.message.size()};
+    view.state_name = to_rh_str(info.name);
+    view.state_message = to_rh_str(state.message);
     view.is_final = true;
     visitor(user_data, &view);
     return RH_OK;
@@ -264,6 +263,10 @@ void api_waiter_add_done_callback(rh_waiter* waiter, uint64_t run_id, rh_waiter_
                                   void* user_data) {
   waiter_of(waiter).add_done_callback(run_id, [callback, user_data](std::uint64_t id) { callback(user_data, id); });
 }
+
+// --- extensions
+
+const void* api_get_extension(rh_str id) { return host_extension(to_string_view(id)); }
 
 const rh_host_api kHostApi = {
     sizeof(rh_host_api),
@@ -304,6 +307,7 @@ const rh_host_api kHostApi = {
     api_waiter_stop,
     api_waiter_wait,
     api_waiter_add_done_callback,
+    api_get_extension,
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
-// One thread that runs short callbacks at monotonic deadlines: retry delays, attempt
-// timeouts and runner wake-ups. Callbacks must not block; they hand real work to a runner.
+// A session's timers: one thread that runs short callbacks at monotonic deadlines (retry
+// delays, attempt timeouts, runner wake-ups), started on the first schedule() and joined by
+// the destructor. Callbacks must not block; they hand real work to a runner.
 #pragma once
 
 #include <condition_variable>
@@ -15,9 +16,6 @@ namespace rh::host {
 class TimerService {
  public:
   using Callback = void (*)(void* arg);
-
-  // The process-wide service (started on first use, stopped at exit).
-  static TimerService& instance();
 
   TimerService() = default;
   ~TimerService();

@@ -1,0 +1,77 @@
+#include "session/session.hpp"
+
+#include "engine/execution_context.hpp"
+#include "plugins/host_api.hpp"
+
+#include <stdexcept>
+
+namespace rh::host {
+
+Session::Session(SessionOptions options)
+    : options_(std::move(options)),
+      waiters_(bus_, context_blocker(), options_.waiter,
+               // Runs that ended before a waiter listened: the engine still has them.
+               [this](std::uint64_t id) -> std::optional<FinalState> {
+                 return engine_ != nullptr ? engine_->final_state_of(id) : std::nullopt;
+               }) {}
+
+Session::~Session() {
+  shutdown();
+  // The engine goes first, then the runner, whose host services (the timers) stay valid
+  // until its destroy returns (abi.h); then the timers (their thread is joined), the
+  // waiters (stopped, off the bus) and the bus, as members do.
+  engine_.reset();
+  runner_.reset();
+}
+
+const LoadedPlugin& Session::load_library(const std::string& path) {
+  LoadedPlugin plugin = loader_.load_task_library(path);
+  registry_.add_library(*plugin.library, path);
+  libraries_.push_back(std::move(plugin));
+  return libraries_.back();
+}
+
+void Session::add_library(rh::Library& library, const std::string& origin) {
+  // This program is its own plugin: its SDK calls go to the host API directly.
+  rh::detail::host_slot() = host_api();
+  registry_.add_library(*library.finish(), origin);
+}
+
+void Session::apply_task_overrides(const nlohmann::json& overrides, const std::string& source) {
+  registry_.apply_overrides(overrides, source);
+}
+
+void Session::start_runner(const std::string& name_or_path, const nlohmann::json& options) {
+  if (runner_) throw std::logic_error("the session's runner is already started");
+  const std::string path = locate_runner(name_or_path, options_.runner_dir);
+  auto runner = std::make_unique<RunnerInstance>(loader_.load_runner(path), options, timers_);
+  runner->start();
+  runner_ = std::move(runner);
+  engine_ = std::make_unique<Engine>(EngineParts{registry_, runner_->link(), bus_, timers_, waiters_}, options_.engine);
+}
+
+std::unique_ptr<RunScope> Session::run(const TaskDef& def, std::string params_json) {
+  return engine().run(def, std::move(params_json));
+}
+
+void Session::interrupt() {
+  if (engine_) engine_->interrupt();
+}
+
+bool Session::interrupted() const noexcept { return engine_ != nullptr && engine_->interrupted(); }
+
+void Session::shutdown() {
+  if (runner_) runner_->shutdown();
+}
+
+Engine& Session::engine() {
+  if (!engine_) throw std::logic_error("the session has no engine before start_runner()");
+  return *engine_;
+}
+
+const std::string& Session::runner_name() const {
+  if (!runner_) throw std::logic_error("the session has no runner before start_runner()");
+  return runner_->name();
+}
+
+}  // namespace rh::host
