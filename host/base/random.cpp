@@ -15,7 +15,10 @@ std::uint64_t seed() noexcept {
 }  // namespace
 
 std::uint64_t random_u64() noexcept {
-  thread_local std::uint64_t state = seed();
+  // Zero-initialised, so reaching it costs no thread-local initialisation guard: it is seeded
+  // on first use instead (a seed of 0 would merely be seeded again).
+  thread_local std::uint64_t state = 0;
+  if (state == 0) state = seed();
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;

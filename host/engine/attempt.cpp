@@ -46,11 +46,11 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
                           rh_str{task.name.data(), task.name.size()},
                           rh_str{name.data(), name.size()},
                           rh_str{params.data(), params.size()}};
-  std::int32_t code;
-  {
-    const ContextScope context(*this, &ctx);
-    code = task.fn(task.user_data, &call);
-  }
+  // Only engine entry points reach here, and they run with no attempt of their own: set the
+  // attempt and clear it again (wherever the task resumed after its waits) without a save.
+  set_current_context(ExecutionContext{this, &ctx});
+  const std::int32_t code = task.fn(task.user_data, &call);
+  set_current_context(ExecutionContext{this, nullptr});
 
   const Closed closed = close_attempt(run, generation);
   // A task that stopped because of its deadline (its sleep or wait threw) cooperated; one

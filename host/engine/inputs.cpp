@@ -9,7 +9,6 @@ namespace rh::host {
 
 bool Engine::await_upstreams(Run& run) {
   std::vector<Upstream>& upstreams = run.upstreams();
-  if (upstreams.empty()) return true;
   // One extra count held here, so the last upstream ending during registration cannot
   // drive the run on while this thread still registers.
   run.pending_upstreams().store(static_cast<std::uint32_t>(upstreams.size()) + 1, std::memory_order_relaxed);

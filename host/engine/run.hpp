@@ -169,6 +169,9 @@ class Run {
   bool name_rendered() const noexcept { return name_rendered_; }
   void set_name_rendered(bool value) noexcept { name_rendered_ = value; }
   void set_params_have_futures(bool value) noexcept { params_have_futures_ = value; }
+  // Nothing to check or resolve before the run may start: no upstreams, no futures in its
+  // parameters, its name final.
+  bool inputs_ready() const noexcept { return upstreams_.empty() && !params_have_futures_ && name_rendered_; }
   bool holds_slots() const noexcept { return holds_slots_; }
   void set_holds_slots(bool value) noexcept { holds_slots_ = value; }
 

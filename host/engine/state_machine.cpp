@@ -85,16 +85,17 @@ void Engine::drive(Run& run, const Where where) {
           break;
         }
         run.set_phase(Phase::Inputs);
-        if (!await_upstreams(run)) return;  // the last upstream to end drives it on
-        break;
+        if (!run.upstreams().empty() && !await_upstreams(run)) return;  // the last upstream drives it on
+        [[fallthrough]];
 
       case Phase::Inputs:  // -> Slots, or Finishing: NotReady, bad parameters, a bad name
         if (interrupted()) {
           cancel_for_interrupt(run);
           break;
         }
-        if (prepare_inputs(run)) run.set_phase(Phase::Slots);
-        break;
+        if (!run.inputs_ready() && !prepare_inputs(run)) break;
+        run.set_phase(Phase::Slots);
+        [[fallthrough]];
 
       case Phase::Slots:  // -> Queued holding its slots, Finishing (a limit of 0), or parked
         if (interrupted()) {
@@ -187,8 +188,9 @@ void Engine::resume_entry(void* arg) {
 bool Engine::enter(Run& run, StateId state, std::string message, std::int64_t scheduled_us) {
   const bool listening = bus_.has_subscribers();
   run.lock().lock();
-  const std::optional<StateId> from = run.history().empty() ? std::nullopt : std::optional<StateId>(run.state());
-  if (!transitions_.allows(from, state)) {
+  const bool first = run.history().empty();
+  if (!transitions_.allows_row(first ? kStateCount : static_cast<int>(run.state()), state)) {
+    const std::optional<StateId> from = first ? std::nullopt : std::optional<StateId>(run.state());
     run.lock().unlock();
     illegal_transition(run, from, state);
     return false;

@@ -18,9 +18,10 @@ struct TransitionTable {
   std::array<std::uint16_t, kStateCount + 1> allowed;
 
   bool allows(std::optional<StateId> from, StateId to) const noexcept {
-    const int row = from ? static_cast<int>(*from) : kStateCount;
-    return (allowed[row] >> static_cast<int>(to) & 1u) != 0;
+    return allows_row(from ? static_cast<int>(*from) : kStateCount, to);
   }
+  // row: a StateId, or kStateCount for "no state yet".
+  bool allows_row(int row, StateId to) const noexcept { return (allowed[row] >> static_cast<int>(to) & 1u) != 0; }
 };
 
 // The engine's transitions (DESIGN.md section 4).

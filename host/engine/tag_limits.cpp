@@ -6,8 +6,7 @@ TagLimits::TagLimits(const std::map<std::string, std::int64_t>& limits) {
   for (const auto& [tag, capacity] : limits) limits_[tag].capacity = capacity;
 }
 
-bool TagLimits::limits_any(const std::vector<std::string>& tags) const {
-  if (limits_.empty()) return false;
+bool TagLimits::any_limited(const std::vector<std::string>& tags) const {
   for (const std::string& tag : tags) {
     if (limits_.count(tag) != 0) return true;
   }

@@ -20,7 +20,9 @@ class TagLimits {
   explicit TagLimits(const std::map<std::string, std::int64_t>& limits);
 
   // Whether any of these tags has a limit (runs without limited tags skip the lock).
-  bool limits_any(const std::vector<std::string>& tags) const;
+  bool limits_any(const std::vector<std::string>& tags) const {
+    return !limits_.empty() && !tags.empty() && any_limited(tags);
+  }
 
   enum class Outcome { Granted, Queued, ZeroLimit };
   struct Acquisition {
@@ -51,6 +53,7 @@ class TagLimits {
     std::deque<Waiting> queue;
   };
 
+  bool any_limited(const std::vector<std::string>& tags) const;
   // The first limited tag without a free slot, or nullptr when all fit. Caller holds mutex_.
   Limit* first_full(const std::vector<std::string>& tags);
   void take(const std::vector<std::string>& tags);

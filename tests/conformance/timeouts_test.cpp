@@ -5,7 +5,7 @@
 // cancelled attempt is neither a timeout nor retried.
 #include "runner_params.hpp"
 
-#include "../engine/log_capture.hpp"
+#include "log_capture.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -6,7 +6,7 @@
 // once the flow has looked; completion order is steered with rh::Event, never with sleeps.
 #include "waiting_support.hpp"
 
-#include "../waiter/log_capture.hpp"
+#include "log_capture.hpp"
 
 #include <algorithm>
 #include <array>

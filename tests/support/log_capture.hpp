@@ -1,5 +1,6 @@
-// Captures what the engine logs through spdlog's default logger while a test runs, so
-// tests can check the exact log lines (retry notices, hook and retry-condition errors).
+// Captures what the host logs through spdlog's default logger while a test runs, so tests
+// can check the exact log lines (retry notices, hook and retry-condition errors, callbacks
+// that threw). Create it before the code that logs starts (threads included).
 #pragma once
 
 #include <spdlog/sinks/base_sink.h>
@@ -48,6 +49,9 @@ class LogCapture {
     for (const LogLine& line : lines()) out += line.text + "\n";
     return out;
   }
+  std::string text() const { return dump(); }
+  // Whether some line contains `part`.
+  bool contains(const std::string& part) const { return !matching(part).empty(); }
 
  private:
   class Sink : public spdlog::sinks::base_sink<std::mutex> {

@@ -17,7 +17,7 @@ class ScratchDir {
   ScratchDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     static int counter = 0;  // several per test must not share a path
-    std::string name = "rh-abi-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+    std::string name = "rh-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
     if (info != nullptr) name += std::string("-") + info->test_suite_name() + "-" + info->name();
     path_ = std::filesystem::temp_directory_path() / name;
     std::filesystem::remove_all(path_);
