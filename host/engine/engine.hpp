@@ -172,6 +172,8 @@ class Engine {
   bool prepare_inputs(Run& run);
   bool resolve_parameters(Run& run);
   bool render_name(Run& run, const nlohmann::json* params);
+  // Ends the run Failed because its inputs could not be made; returns false.
+  bool fail_inputs(Run& run, const char* error_type, const char* what_failed, const std::string& why);
 
   // --- tag slots (slots.cpp) ---
   // true when the run holds its slots (or needs none); false when it is parked in the tag

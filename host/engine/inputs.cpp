@@ -50,12 +50,7 @@ bool Engine::resolve_parameters(Run& run) {
       return nullptr;
     });
   } catch (const std::exception& e) {
-    {
-      std::lock_guard<SpinLock> lock(run.lock());
-      run.set_error("rh::ParameterError", e.what());
-    }
-    end_run(run, StateId::Failed, std::string("Could not resolve parameters: ") + e.what());
-    return false;
+    return fail_inputs(run, "rh::ParameterError", "Could not resolve parameters: ", e.what());
   }
   {
     std::lock_guard<SpinLock> lock(run.lock());
@@ -77,13 +72,17 @@ bool Engine::render_name(Run& run, const nlohmann::json* params) {
     run.set_name(std::move(name));
     return true;
   } catch (const std::exception& e) {
-    {
-      std::lock_guard<SpinLock> lock(run.lock());
-      run.set_error("rh::NameTemplateError", e.what());
-    }
-    end_run(run, StateId::Failed, std::string("Could not name the run: ") + e.what());
-    return false;
+    return fail_inputs(run, "rh::NameTemplateError", "Could not name the run: ", e.what());
   }
+}
+
+bool Engine::fail_inputs(Run& run, const char* error_type, const char* what_failed, const std::string& why) {
+  {
+    std::lock_guard<SpinLock> lock(run.lock());
+    run.set_error(error_type, why);
+  }
+  end_run(run, StateId::Failed, what_failed + why);
+  return false;
 }
 
 }  // namespace rh::host

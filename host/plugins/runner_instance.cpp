@@ -18,31 +18,41 @@ RunnerInstance::RunnerInstance(const LoadedPlugin& plugin, const nlohmann::json&
       host_{sizeof(rh_runner_host), this, &schedule_timer, &cancel_timer, &log, &get_extension} {
   const std::string text = options.is_null() ? std::string("{}") : options.dump();
   ErrorCapture error;
-  runner_ = api_->create(to_rh_str(text), &error.sink);
+  {
+    const LegacyTimerScope call(legacy_timers());
+    runner_ = api_->create(to_rh_str(text), &error.sink);
+  }
   if (runner_ == nullptr) throw PluginError("runner '" + name_ + "': " + error.message);
-  if (RH_HAS_FIELD(api_, rh_runner_api, set_host) && api_->set_host != nullptr) api_->set_host(runner_, &host_);
+  if (has_set_host(api_)) api_->set_host(runner_, &host_);
   link_ = std::make_unique<RunnerLink>(api_, runner_, name_, &timers_);
 }
 
 RunnerInstance::~RunnerInstance() {
   if (runner_ == nullptr) return;
   shutdown();
+  const LegacyTimerScope call(legacy_timers());
   api_->destroy(runner_);
 }
 
 void RunnerInstance::start() {
   ErrorCapture error;
-  if (api_->start(runner_, &error.sink) != RH_OK) {
-    throw PluginError("runner '" + name_ + "' failed to start: " + error.message);
+  std::int32_t status;
+  {
+    const LegacyTimerScope call(legacy_timers());
+    status = api_->start(runner_, &error.sink);
   }
+  if (status != RH_OK) throw PluginError("runner '" + name_ + "' failed to start: " + error.message);
   started_ = true;
 }
 
 void RunnerInstance::shutdown() {
   if (!started_ || shut_down_) return;
   shut_down_ = true;
+  const LegacyTimerScope call(legacy_timers());
   api_->shutdown(runner_);
 }
+
+TimerService* RunnerInstance::legacy_timers() noexcept { return has_set_host(api_) ? nullptr : &timers_; }
 
 std::uint64_t RunnerInstance::schedule_timer(const rh_runner_host* host, rh_time_ns deadline,
                                              rh_timer_callback callback, void* user_data) {

@@ -39,6 +39,8 @@ class RunnerInstance {
   static void log(const rh_runner_host* host, std::uint32_t level, rh_str message);
   static const void* get_extension(const rh_runner_host* host, rh_str id);
   static RunnerInstance& of(const rh_runner_host* host) { return *static_cast<RunnerInstance*>(host->host_data); }
+  // The session's timers for a runner without set_host (its process-level timer calls).
+  TimerService* legacy_timers() noexcept;
 
   const rh_runner_api* api_;
   rh_runner* runner_ = nullptr;

@@ -13,37 +13,31 @@ thread_local TimerService* tl_legacy_timers = nullptr;
 __attribute__((noinline)) TimerService* load_legacy_timers() noexcept { return tl_legacy_timers; }
 __attribute__((noinline)) void store_legacy_timers(TimerService* timers) noexcept { tl_legacy_timers = timers; }
 
-class LegacyCall {
- public:
-  explicit LegacyCall(TimerService* timers) noexcept : active_(timers != nullptr) {
-    if (active_) {
-      saved_ = load_legacy_timers();
-      store_legacy_timers(timers);
-    }
-  }
-  ~LegacyCall() {
-    if (active_) store_legacy_timers(saved_);
-  }
-  LegacyCall(const LegacyCall&) = delete;
-  LegacyCall& operator=(const LegacyCall&) = delete;
-
- private:
-  bool active_;
-  TimerService* saved_ = nullptr;
-};
+using LegacyCall = LegacyTimerScope;
 
 std::uint32_t read_inline_depth(const rh_runner_api* api, rh_runner* runner) {
   if (!RH_HAS_FIELD(api, rh_runner_api, inline_depth) || api->inline_depth == nullptr) return 0;
   return api->inline_depth(runner);
 }
 
-bool has_set_host(const rh_runner_api* api) {
-  return RH_HAS_FIELD(api, rh_runner_api, set_host) && api->set_host != nullptr;
-}
-
 }  // namespace
 
 TimerService* legacy_runner_timers() noexcept { return load_legacy_timers(); }
+
+LegacyTimerScope::LegacyTimerScope(TimerService* timers) noexcept : active_(timers != nullptr) {
+  if (active_) {
+    saved_ = load_legacy_timers();
+    store_legacy_timers(timers);
+  }
+}
+
+LegacyTimerScope::~LegacyTimerScope() {
+  if (active_) store_legacy_timers(saved_);
+}
+
+bool has_set_host(const rh_runner_api* api) noexcept {
+  return RH_HAS_FIELD(api, rh_runner_api, set_host) && api->set_host != nullptr;
+}
 
 RunnerLink::RunnerLink(const rh_runner_api* api, rh_runner* runner, std::string name, TimerService* legacy_timers)
     : api_(api),

@@ -56,4 +56,20 @@ class RunnerLink {
 // is running on this thread, or nullptr.
 TimerService* legacy_runner_timers() noexcept;
 
+// Marks a call into such a runner with its session's timers (nothing for timers nullptr).
+class LegacyTimerScope {
+ public:
+  explicit LegacyTimerScope(TimerService* timers) noexcept;
+  ~LegacyTimerScope();
+  LegacyTimerScope(const LegacyTimerScope&) = delete;
+  LegacyTimerScope& operator=(const LegacyTimerScope&) = delete;
+
+ private:
+  bool active_;
+  TimerService* saved_ = nullptr;
+};
+
+// Whether a runner takes its host services through set_host (ABI 1.2).
+bool has_set_host(const rh_runner_api* api) noexcept;
+
 }  // namespace rh::host
