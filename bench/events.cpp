@@ -76,8 +76,8 @@ void engine_events(benchmark::State& state, const std::string& runner, Listener 
   std::uint64_t subscription = 0;
   std::unique_ptr<host::TaskRunWaiter> waiter;
   if (listener == Listener::Counter) {
-    subscription =
-        h->session().events().subscribe([&events](const host::TaskRunEvent&) { events.fetch_add(1, std::memory_order_relaxed); });
+    subscription = h->session().events().subscribe(
+        [&events](const host::TaskRunEvent&) { events.fetch_add(1, std::memory_order_relaxed); });
   } else if (listener == Listener::Waiter) {
     waiter = std::make_unique<host::TaskRunWaiter>(h->session().events(), host::WaiterOptions{});
   }

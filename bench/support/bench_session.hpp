@@ -28,7 +28,8 @@ class BenchSession {
   }
 
   // Runs a flow or task by name until every run it made is terminal.
-  std::unique_ptr<host::RunScope> run(const std::string& name, const nlohmann::json& params = nlohmann::json::object()) {
+  std::unique_ptr<host::RunScope> run(const std::string& name,
+                                      const nlohmann::json& params = nlohmann::json::object()) {
     start();
     return session_.run(*session_.registry().find(name), params.empty() ? std::string() : params.dump());
   }

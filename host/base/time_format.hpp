@@ -2,8 +2,8 @@
 #pragma once
 
 #include <cstdint>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <string>
 
 namespace rh::host {

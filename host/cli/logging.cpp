@@ -2,10 +2,10 @@
 
 #include "base/time_format.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <memory>
@@ -39,9 +39,9 @@ std::string json_log_line(std::int64_t time_us, const std::string& level, const 
 
 void write_notice(std::ostream& err, const std::string& format, const std::string& message) {
   if (format == "json") {
-    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    const auto now =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     err << json_log_line(now, "error", "runner-host", message) << '\n';
   } else {
     err << "runner-host: " << message << '\n';

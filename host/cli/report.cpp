@@ -1,7 +1,7 @@
 #include "cli/report.hpp"
 
-#include "engine/task_registry.hpp"
 #include "base/time_format.hpp"
+#include "engine/task_registry.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -106,9 +106,9 @@ void write_report(std::ostream& out, const RunScope& scope, const std::string& r
     flow = run_to_json(*flow_run);
     flow["flow"] = flow_run->task().name;
   }
-  out << "{\n  \"schema\": 1,\n  \"runner\": " << dump(runner, -1) << ",\n  \"interrupted\": "
-      << (interrupted ? "true" : "false") << ",\n  \"flow\": " << indent_block(dump(flow, 2), "  ")
-      << ",\n  \"task_runs\": [";
+  out << "{\n  \"schema\": 1,\n  \"runner\": " << dump(runner, -1)
+      << ",\n  \"interrupted\": " << (interrupted ? "true" : "false")
+      << ",\n  \"flow\": " << indent_block(dump(flow, 2), "  ") << ",\n  \"task_runs\": [";
   const std::vector<RunRef> runs = scope.runs();
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const Run& run = *runs[i];
@@ -117,8 +117,7 @@ void write_report(std::ostream& out, const RunScope& scope, const std::string& r
     if (!run.started()) never_started.push_back(run.id());
   }
   const json summary = {{"task_runs", runs.size()}, {"by_state", by_state}, {"never_started", never_started}};
-  out << (runs.empty() ? "],\n" : "\n  ],\n") << "  \"summary\": " << indent_block(dump(summary, 2), "  ")
-      << "\n}\n";
+  out << (runs.empty() ? "],\n" : "\n  ],\n") << "  \"summary\": " << indent_block(dump(summary, 2), "  ") << "\n}\n";
 }
 
 void write_report_file(const std::string& path, const RunScope& scope, const std::string& runner, bool interrupted) {
@@ -148,11 +147,11 @@ void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_row
     name_width = std::max(name_width, run->name().size());
     state_width = std::max(state_width, state_name(run->state()).size());
   }
-  auto row = [&](const std::string& task, const std::string& name, const std::string& state, const std::string& attempts,
-                 const std::string& duration) {
-    out << std::left << std::setw(static_cast<int>(task_width)) << task << "  " << std::setw(static_cast<int>(name_width))
-        << name << "  " << std::setw(static_cast<int>(state_width)) << state << "  " << std::setw(8) << attempts << "  "
-        << duration << '\n';
+  auto row = [&](const std::string& task, const std::string& name, const std::string& state,
+                 const std::string& attempts, const std::string& duration) {
+    out << std::left << std::setw(static_cast<int>(task_width)) << task << "  "
+        << std::setw(static_cast<int>(name_width)) << name << "  " << std::setw(static_cast<int>(state_width)) << state
+        << "  " << std::setw(8) << attempts << "  " << duration << '\n';
   };
   if (!shown.empty()) {
     row("TASK", "RUN", "STATE", "ATTEMPTS", "DURATION");

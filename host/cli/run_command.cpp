@@ -45,10 +45,10 @@ const TaskDef* pick_target(const TaskRegistry& registry, const RunConfig& config
     return def;
   }
   if (flows.size() == 1) return flows.front();
-  *error = flows.empty() ? "the loaded libraries define no flow; run one task with --task (tasks: " +
-                               names_of(registry.tasks()) + ")"
-                         : "the loaded libraries define several flows (" + names_of(flows) +
-                               "); choose one with --flow";
+  *error =
+      flows.empty()
+          ? "the loaded libraries define no flow; run one task with --task (tasks: " + names_of(registry.tasks()) + ")"
+          : "the loaded libraries define several flows (" + names_of(flows) + "); choose one with --flow";
   return nullptr;
 }
 
@@ -80,10 +80,10 @@ void print_outcome(std::ostream& out, std::ostream& err, const RunScope& scope, 
       out << (run.result().empty() ? std::string("null") : run.result()) << '\n';
     } else {
       const RunError* error = run.error();
-      write_notice(err, log_format,
-                   "task run '" + run.name() + "' ended " + std::string(state_name(run.state())) + ": " +
-                       (error != nullptr ? error->type + ": " + error->message
-                                         : std::string(run.message(run.current()))));
+      write_notice(
+          err, log_format,
+          "task run '" + run.name() + "' ended " + std::string(state_name(run.state())) + ": " +
+              (error != nullptr ? error->type + ": " + error->message : std::string(run.message(run.current()))));
     }
     if (runs.size() > 1) print_summary(out, scope);
     return;
@@ -101,8 +101,7 @@ void print_outcome(std::ostream& out, std::ostream& err, const RunScope& scope, 
 
 }  // namespace
 
-int run_command(const RunConfig& config, const std::filesystem::path& exe_dir, std::ostream& out,
-                std::ostream& err) {
+int run_command(const RunConfig& config, const std::filesystem::path& exe_dir, std::ostream& out, std::ostream& err) {
   auto usage_error = [&](const std::string& message) {
     err << "runner-host: " << message << '\n';
     return kExitUsage;

@@ -51,9 +51,9 @@ std::string relative_to(const std::string& base_dir, const std::string& path) {
 }  // namespace
 
 const std::vector<std::string>& config_keys() {
-  static const std::vector<std::string> keys = {"plugins", "flow",   "task", "params", "runner",
-                                                "tasks",   "concurrency_limits", "report", "events",
-                                                "log",     "waiter", "cache"};
+  static const std::vector<std::string> keys = {
+      "plugins", "flow",   "task", "params", "runner", "tasks", "concurrency_limits",
+      "report",  "events", "log",  "waiter", "cache"};
   return keys;
 }
 
@@ -81,7 +81,8 @@ RunConfig parse_run_config(const json& doc, const std::string& source, const std
   if (auto it = doc.find("plugins"); it != doc.end()) {
     if (!it->is_array()) fail(source, "plugins", "must be a list of plugin file paths, got " + type_of(*it));
     for (std::size_t i = 0; i < it->size(); ++i) {
-      config.plugins.push_back(relative_to(base_dir, string_at((*it)[i], source, "plugins[" + std::to_string(i) + "]")));
+      config.plugins.push_back(
+          relative_to(base_dir, string_at((*it)[i], source, "plugins[" + std::to_string(i) + "]")));
     }
   }
   if (auto it = doc.find("flow"); it != doc.end()) config.flow = string_at(*it, source, "flow");
@@ -124,8 +125,10 @@ RunConfig parse_run_config(const json& doc, const std::string& source, const std
       config.concurrency_limits[limit.key()] = integer_at(*limit, source, "concurrency_limits." + limit.key(), 0);
     }
   }
-  if (auto it = doc.find("report"); it != doc.end()) config.report = relative_to(base_dir, string_at(*it, source, "report"));
-  if (auto it = doc.find("events"); it != doc.end()) config.events = relative_to(base_dir, string_at(*it, source, "events"));
+  if (auto it = doc.find("report"); it != doc.end())
+    config.report = relative_to(base_dir, string_at(*it, source, "report"));
+  if (auto it = doc.find("events"); it != doc.end())
+    config.events = relative_to(base_dir, string_at(*it, source, "events"));
   if (auto it = doc.find("log"); it != doc.end()) {
     if (!it->is_object()) fail(source, "log", "must be an object like {\"level\": \"info\"}, got " + type_of(*it));
     reject_unknown(*it, {"level", "format"}, source, "log.");

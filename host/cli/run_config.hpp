@@ -21,7 +21,7 @@ class ConfigError : public std::runtime_error {
 };
 
 struct RunnerConfig {
-  std::string name = "tbb";  // a runner name or a path to a runner plugin
+  std::string name = "tbb";                           // a runner name or a path to a runner plugin
   nlohmann::json options = nlohmann::json::object();  // passed to the runner (without "name")
 };
 

@@ -2,9 +2,9 @@
 
 #include "cli/exit_codes.hpp"
 
-#include <csignal>
 #include <pthread.h>
 #include <unistd.h>
+#include <csignal>
 
 namespace rh::host {
 namespace {

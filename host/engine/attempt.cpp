@@ -91,12 +91,8 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
   }
   switch (code) {
     case RH_TASK_FAILED:
-    case RH_TASK_COMPLETED:
-      run.attempt().failure = FailureKind::Exception;
-      return AttemptEnd::Failed;
-    case RH_TASK_TIMED_OUT:
-      run.attempt().failure = FailureKind::UserTimeout;
-      return AttemptEnd::Failed;
+    case RH_TASK_COMPLETED: run.attempt().failure = FailureKind::Exception; return AttemptEnd::Failed;
+    case RH_TASK_TIMED_OUT: run.attempt().failure = FailureKind::UserTimeout; return AttemptEnd::Failed;
     case RH_TASK_CANCELLED:
       end_run(run, StateId::Cancelled, "The task run was cancelled: " + ctx.error_message);
       return AttemptEnd::Finished;

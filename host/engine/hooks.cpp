@@ -60,7 +60,8 @@ void Engine::run_hooks(Run& run, std::uint32_t kind) {
   const std::string_view state = state_name(run.state());
   for (const rh_hook* hook : hooks) {
     const std::string name = to_string(hook->name);
-    log_for(run, RH_LOG_DEBUG, "running hook '" + name + "' in response to entering state '" + std::string(state) + "'");
+    log_for(run, RH_LOG_DEBUG,
+            "running hook '" + name + "' in response to entering state '" + std::string(state) + "'");
     const rh_run_view view = make_run_view(run);
     ErrorCapture error;
     if (hook->call(hook->user_data, &view, &error.sink) != RH_OK) {

@@ -131,7 +131,7 @@ void Engine::drive(Run& run, const Where where) {
         }
         break;
 
-      case Phase::Deciding:  // -> Attempt / Queued (retry now), AwaitingRetry, Finishing
+      case Phase::Deciding:                      // -> Attempt / Queued (retry now), AwaitingRetry, Finishing
         if (!after_failure(run, where)) return;  // on the retry timer, or handed to a worker
         break;
 
@@ -142,8 +142,7 @@ void Engine::drive(Run& run, const Where where) {
         finish(run, where);
         return;
 
-      case Phase::Done:
-        return;
+      case Phase::Done: return;
     }
   }
 }

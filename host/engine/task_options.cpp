@@ -24,8 +24,9 @@ std::vector<double> parse_delays(const json& value, int retries, const std::stri
   if (value.is_number()) return {non_negative_number(value, task, key)};
   if (value.is_array()) {
     if (value.size() > kMaxRetryDelays) {
-      fail(task, key, "lists " + std::to_string(value.size()) + " delays; at most " +
-                          std::to_string(kMaxRetryDelays) + " are allowed");
+      fail(task, key,
+           "lists " + std::to_string(value.size()) + " delays; at most " + std::to_string(kMaxRetryDelays) +
+               " are allowed");
     }
     std::vector<double> delays;
     for (const json& item : value) delays.push_back(non_negative_number(item, task, key));
@@ -49,9 +50,8 @@ double TaskOptions::delay_before_retry(std::size_t index) const {
 }
 
 const std::vector<std::string>& known_task_option_keys() {
-  static const std::vector<std::string> keys = {"retries",         "retry_delay", "retry_jitter_factor",
-                                                "timeout_seconds", "tags",        "task_run_name",
-                                                "cache"};
+  static const std::vector<std::string> keys = {
+      "retries", "retry_delay", "retry_jitter_factor", "timeout_seconds", "tags", "task_run_name", "cache"};
   return keys;
 }
 
@@ -63,8 +63,9 @@ TaskOptions parse_task_options(const json& options, const std::string& task) {
   for (auto it = options.begin(); it != options.end(); ++it) {
     const auto& keys = known_task_option_keys();
     if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) {
-      fail(task, it.key(), "is unknown (known: retries, retry_delay, retry_jitter_factor, timeout_seconds, tags, "
-                           "task_run_name, cache)");
+      fail(task, it.key(),
+           "is unknown (known: retries, retry_delay, retry_jitter_factor, timeout_seconds, tags, "
+           "task_run_name, cache)");
     }
   }
 

@@ -22,8 +22,7 @@ void TaskRegistry::add_library(const rh_task_library& library, const std::string
     throw RegistryError("plugin '" + plugin + "': its task library table (" + std::to_string(library.struct_size) +
                         " bytes) is too small");
   }
-  if (library.task_count > 0 &&
-      (library.tasks == nullptr || !RH_HAS_FIELD(library.tasks, rh_task_def, user_data))) {
+  if (library.task_count > 0 && (library.tasks == nullptr || !RH_HAS_FIELD(library.tasks, rh_task_def, user_data))) {
     throw RegistryError("plugin '" + plugin + "': its task definitions are too small to hold a task");
   }
   std::deque<TaskDef> incoming;

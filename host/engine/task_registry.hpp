@@ -27,8 +27,8 @@ struct TaskDef {
   std::string name;
   std::string description;
   bool is_flow = false;
-  std::string library;  // the library's declared name
-  std::string plugin;   // the file it came from
+  std::string library;                                         // the library's declared name
+  std::string plugin;                                          // the file it came from
   nlohmann::json declared_options = nlohmann::json::object();  // as compiled into the library
   nlohmann::json options_json = nlohmann::json::object();      // after config overrides
   TaskOptions options;

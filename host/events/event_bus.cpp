@@ -17,9 +17,9 @@ std::uint64_t EventBus::subscribe(Handler handler) {
 
 void EventBus::unsubscribe(std::uint64_t id) {
   std::unique_lock lock(mutex_);
-  subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
-                                    [id](const Subscriber& s) { return s.id == id; }),
-                     subscribers_.end());
+  subscribers_.erase(
+      std::remove_if(subscribers_.begin(), subscribers_.end(), [id](const Subscriber& s) { return s.id == id; }),
+      subscribers_.end());
   subscriber_count_.store(subscribers_.size(), std::memory_order_relaxed);
 }
 

@@ -259,8 +259,7 @@ int32_t api_waiter_wait(rh_waiter* waiter, uint64_t run_id, rh_time_ns deadline,
   }
 }
 
-void api_waiter_add_done_callback(rh_waiter* waiter, uint64_t run_id, rh_waiter_callback callback,
-                                  void* user_data) {
+void api_waiter_add_done_callback(rh_waiter* waiter, uint64_t run_id, rh_waiter_callback callback, void* user_data) {
   waiter_of(waiter).add_done_callback(run_id, [callback, user_data](std::uint64_t id) { callback(user_data, id); });
 }
 

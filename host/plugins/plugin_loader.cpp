@@ -6,9 +6,9 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#include <dlfcn.h>
 #include <algorithm>
 #include <cstdlib>
-#include <dlfcn.h>
 #include <deque>
 #include <mutex>
 #include <system_error>
@@ -89,8 +89,8 @@ LoadedPlugin PluginLoader::open(const std::string& path) {
                       first_line(reason != nullptr ? reason : load_error.message()));
   }
   if (!library.has(RH_ENTRY_SYMBOL)) {
-    throw PluginError("plugin '" + path + "': no '" RH_ENTRY_SYMBOL
-                      "' entry symbol (build it with RH_TASK_LIBRARY or RH_RUNNER_PLUGIN)");
+    throw PluginError("plugin '" + path +
+                      "': no '" RH_ENTRY_SYMBOL "' entry symbol (build it with RH_TASK_LIBRARY or RH_RUNNER_PLUGIN)");
   }
   const auto entry = library.get<const rh_plugin_descriptor*(const rh_host_offer*)>(RH_ENTRY_SYMBOL);
   const rh_host_offer offer{sizeof(rh_host_offer), RH_ABI_VERSION_MAJOR, RH_ABI_VERSION_MINOR, host_api()};

@@ -18,7 +18,8 @@ bool HostEvent::is_set() const {
 
 std::int32_t HostEvent::wait(const Blocker& blocker, std::int64_t deadline) {
   return wait_until(
-      blocker, lock_, waiters_, [this]() -> std::optional<std::int32_t> {
+      blocker, lock_, waiters_,
+      [this]() -> std::optional<std::int32_t> {
         if (set_) return RH_OK;
         return std::nullopt;
       },

@@ -35,7 +35,7 @@ namespace rh::host {
 struct SessionOptions {
   std::filesystem::path runner_dir;  // where runner names are looked up (next to the executable)
   EngineOptions engine;
-  WaiterOptions waiter;              // of the session's TaskRunWaiter instance
+  WaiterOptions waiter;  // of the session's TaskRunWaiter instance
 };
 
 class Session {

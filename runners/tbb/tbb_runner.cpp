@@ -218,10 +218,10 @@ class TbbRunner final : public rh::Runner {
   void warn_budget_once() {
     if (budget_warned_.exchange(true, std::memory_order_relaxed)) return;
     log(RH_LOG_WARN, std::to_string(suspend_budget_) +
-                                 " tasks are suspended at once (a quarter of vm.max_map_count): sleeps now "
-                                 "block their worker thread, and other waits still suspend, each costing "
-                                 "oneTBB two memory mappings; oneTBB crashes when the process runs out of "
-                                 "them. The fiber runner has no such limit.");
+                         " tasks are suspended at once (a quarter of vm.max_map_count): sleeps now "
+                         "block their worker thread, and other waits still suspend, each costing "
+                         "oneTBB two memory mappings; oneTBB crashes when the process runs out of "
+                         "them. The fiber runner has no such limit.");
   }
 
   void finished_enqueued() {

@@ -60,7 +60,8 @@ TEST_P(CRunner, RunsAFlowWithNestedWaitsSleepsAndTimedWaits) {
     return {nap.result(), impatient.result(), parent.result()};
   });
   auto scope = h.run_flow("flow");
-  ASSERT_EQ(scope->flow_run()->state(), host::StateId::Completed) << scope->flow_run()->message(scope->flow_run()->current());
+  ASSERT_EQ(scope->flow_run()->state(), host::StateId::Completed)
+      << scope->flow_run()->message(scope->flow_run()->current());
   EXPECT_EQ(json::parse(scope->flow_run()->result()), (json{"rested", "timed out", "rested"}));
   EXPECT_EQ(h.session().runner_name(), "c");
 
@@ -78,7 +79,8 @@ INSTANTIATE_TEST_SUITE_P(Abi, CRunner, ::testing::Values("abi_c_runner", "abi_c_
 TEST(CRunnerTimers, TheProcessLevelTimersServeNoThreadOutsideASession) {
   EngineHarness h("sequential");  // points this binary's SDK at the host
   const rh_host_api& api = rh::detail::host();
-  const std::uint64_t id = api.timer_schedule(api.now_ns(), [](void*) {}, nullptr);
+  const std::uint64_t id = api.timer_schedule(
+      api.now_ns(), [](void*) {}, nullptr);
   EXPECT_EQ(id, 0u);
   EXPECT_FALSE(api.timer_cancel(id));
 }

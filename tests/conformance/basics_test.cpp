@@ -65,10 +65,11 @@ TEST_P(RunnerConformance, TasksSubmitNestedRuns) {
 TEST_P(RunnerConformance, WaitWithTimeoutReturnsFalseWhileTheRunGoesOn) {
   auto h = harness();
   h->library()
-      .task("flaky", [](rh::TaskContext& ctx) -> json {
-        if (ctx.run_count() == 1) throw std::runtime_error("first attempt fails");
-        return "second attempt";
-      })
+      .task("flaky",
+            [](rh::TaskContext& ctx) -> json {
+              if (ctx.run_count() == 1) throw std::runtime_error("first attempt fails");
+              return "second attempt";
+            })
       .retries(1)
       .retry_delay(0.3);
   h->library().flow("waiter", [](rh::FlowContext& flow) -> json {

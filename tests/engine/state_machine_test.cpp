@@ -24,8 +24,8 @@ using host::StateId;
 using ::testing::ElementsAre;
 using S = host::StateId;
 
-constexpr S kAll[] = {S::Pending,   S::NotReady, S::AwaitingRetry, S::Running, S::Retrying, S::Completed,
-                      S::Cached,    S::Failed,   S::TimedOut,      S::Crashed, S::Cancelled};
+constexpr S kAll[] = {S::Pending, S::NotReady, S::AwaitingRetry, S::Running, S::Retrying, S::Completed,
+                      S::Cached,  S::Failed,   S::TimedOut,      S::Crashed, S::Cancelled};
 
 TEST(TransitionTable, EveryRunStartsPending) {
   for (S to : kAll) EXPECT_EQ(kLegalTransitions.allows(std::nullopt, to), to == S::Pending) << host::state_name(to);
@@ -34,7 +34,8 @@ TEST(TransitionTable, EveryRunStartsPending) {
 TEST(TransitionTable, TerminalStatesLeadNowhere) {
   for (S from : kAll) {
     if (!host::is_terminal(from)) continue;
-    for (S to : kAll) EXPECT_FALSE(kLegalTransitions.allows(from, to)) << host::state_name(from) << " -> " << host::state_name(to);
+    for (S to : kAll)
+      EXPECT_FALSE(kLegalTransitions.allows(from, to)) << host::state_name(from) << " -> " << host::state_name(to);
   }
 }
 
@@ -47,12 +48,13 @@ TEST(TransitionTable, PendingStartsOrEndsBeforeAnyAttempt) {
 }
 
 TEST(TransitionTable, AnAttemptEndsOrRetries) {
-  const std::vector<S> legal = {S::Completed, S::Cached,   S::Failed,        S::TimedOut,
+  const std::vector<S> legal = {S::Completed, S::Cached,    S::Failed,        S::TimedOut,
                                 S::Crashed,   S::Cancelled, S::AwaitingRetry, S::Retrying};
   for (S from : {S::Running, S::Retrying}) {
     for (S to : kAll) {
       const bool expected = std::find(legal.begin(), legal.end(), to) != legal.end();
-      EXPECT_EQ(kLegalTransitions.allows(from, to), expected) << host::state_name(from) << " -> " << host::state_name(to);
+      EXPECT_EQ(kLegalTransitions.allows(from, to), expected)
+          << host::state_name(from) << " -> " << host::state_name(to);
     }
   }
 }
@@ -104,10 +106,14 @@ TEST(TransitionTable, EveryTransitionOfRealRunsIsInTheTable) {
     rh::Future boom = flow.submit("boom");
     rh::Future first = flow.submit("cached");
     first.wait();  // the second one then finds its result
-    std::vector<rh::Future> all = {flow.submit("ok"),     boom,
-                                   flow.submit("flaky"),  flow.submit("slow"),
-                                   first,                 flow.submit("cached"),
-                                   flow.submit("closed"), flow.submit("crash"),
+    std::vector<rh::Future> all = {flow.submit("ok"),
+                                   boom,
+                                   flow.submit("flaky"),
+                                   flow.submit("slow"),
+                                   first,
+                                   flow.submit("cached"),
+                                   flow.submit("closed"),
+                                   flow.submit("crash"),
                                    flow.submit("ok", json::object(), rh::wait_for({boom}))};
     rh::wait(all);
     return nullptr;
@@ -120,7 +126,8 @@ TEST(TransitionTable, EveryTransitionOfRealRunsIsInTheTable) {
     std::optional<S> from;
     for (const host::StateEntry& entry : run->history()) {
       EXPECT_TRUE(kLegalTransitions.allows(from, entry.id))
-          << run->name() << ": " << (from ? host::state_name(*from) : "nothing") << " -> " << host::state_name(entry.id);
+          << run->name() << ": " << (from ? host::state_name(*from) : "nothing") << " -> "
+          << host::state_name(entry.id);
       from = entry.id;
     }
     finals.emplace_back(host::state_name(run->state()));
@@ -155,7 +162,8 @@ TEST(IllegalTransition, ReleasePolicyEndsTheRunCrashedNamingBothStates) {
     crashed_hooks.push_back(run.state.name + ": " + run.state.message);
   });
   std::vector<std::string> events;
-  const std::uint64_t subscription = h.bus().subscribe([&](const host::TaskRunEvent& e) { events.push_back(e.name()); });
+  const std::uint64_t subscription =
+      h.bus().subscribe([&](const host::TaskRunEvent& e) { events.push_back(e.name()); });
   auto scope = h.run_task("done");
   h.bus().unsubscribe(subscription);
 

@@ -45,7 +45,8 @@ struct Seen {  // what one session's event stream showed
 // its runs through the SDK's TaskRunWaiter (the session's instance) and returns the run
 // names the waiter reported.
 void declare(EngineHarness& h, const std::string& label, Rendezvous& both_started) {
-  h.library().task(label + "_work", [label](rh::TaskContext& ctx) { return label + ":" + std::to_string(ctx.run_id()); });
+  h.library().task(label + "_work",
+                   [label](rh::TaskContext& ctx) { return label + ":" + std::to_string(ctx.run_id()); });
   h.library().flow(label + "_flow", [label, &both_started](rh::FlowContext& flow) -> json {
     if (!both_started.arrive()) throw std::runtime_error("the other session never started");
     std::vector<rh::Future> futures;

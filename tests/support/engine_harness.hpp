@@ -34,7 +34,9 @@ class EngineHarness {
  public:
   explicit EngineHarness(const std::string& runner, nlohmann::json runner_options = nlohmann::json::object(),
                          host::EngineOptions options = {})
-      : runner_name_(runner), runner_options_(std::move(runner_options)), session_(session_options(std::move(options))) {
+      : runner_name_(runner),
+        runner_options_(std::move(runner_options)),
+        session_(session_options(std::move(options))) {
     // The test binary is its own plugin: its SDK calls go to the host API, from the start.
     rh::detail::host_slot() = host::host_api();
   }

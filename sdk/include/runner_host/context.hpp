@@ -49,9 +49,7 @@ class TaskContext {
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count();
     detail::throw_if_interrupted(detail::host().ctx_sleep(call_->ctx, ns < 0 ? 0 : ns));
   }
-  void sleep_seconds(double seconds) const {
-    sleep(std::chrono::duration<double>(seconds < 0 ? 0.0 : seconds));
-  }
+  void sleep_seconds(double seconds) const { sleep(std::chrono::duration<double>(seconds < 0 ? 0.0 : seconds)); }
 
   // True once the attempt should stop: it was cancelled or passed its timeout. CPU-bound
   // code polls this.
@@ -76,11 +74,10 @@ class TaskContext {
     std::vector<rh_dependency> deps;
     deps.reserve(options.wait_for.size());
     for (const Dependency& d : options.wait_for) {
-      deps.push_back(rh_dependency{sizeof(rh_dependency), d.allow_failure ? RH_DEP_ALLOW_FAILURE : 0u,
-                                   d.future.handle()});
+      deps.push_back(
+          rh_dependency{sizeof(rh_dependency), d.allow_failure ? RH_DEP_ALLOW_FAILURE : 0u, d.future.handle()});
     }
-    rh_submit_request request{sizeof(rh_submit_request), to_rh_str(task), to_rh_str(text),
-                              deps.data(), deps.size()};
+    rh_submit_request request{sizeof(rh_submit_request), to_rh_str(task), to_rh_str(text), deps.data(), deps.size()};
     rh_run* run = nullptr;
     ErrorCapture error;
     if (detail::host().submit(call_->ctx, &request, &run, &error.sink) != RH_OK) {
@@ -102,8 +99,7 @@ class TaskContext {
         count = it->size();
       } else if (it->size() != count) {
         throw UsageError("map: parameters of '" + std::string(task) + "' have different lengths: '" + first_key +
-                         "' has " + std::to_string(count) + ", '" + it.key() + "' has " +
-                         std::to_string(it->size()));
+                         "' has " + std::to_string(count) + ", '" + it.key() + "' has " + std::to_string(it->size()));
       }
     }
     if (first_key.empty()) {

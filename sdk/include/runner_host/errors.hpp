@@ -48,8 +48,10 @@ class TaskRunError : public std::runtime_error {
  private:
   static std::string describe(const State& state, const std::string& type, const std::string& message) {
     std::string text = "task run ended " + state.name;
-    if (!type.empty()) text += ": " + type + ": " + message;
-    else if (!state.message.empty()) text += ": " + state.message;
+    if (!type.empty())
+      text += ": " + type + ": " + message;
+    else if (!state.message.empty())
+      text += ": " + state.message;
     return text;
   }
 

@@ -39,9 +39,12 @@ template <class Fn>
 BodyFn adapt_body(Fn fn) {
   return [fn = std::move(fn)](FlowContext& ctx, const json& params) -> json {
     auto call = [&]() -> decltype(auto) {
-      if constexpr (std::is_invocable_v<Fn&, FlowContext&, const json&>) return fn(ctx, params);
-      else if constexpr (std::is_invocable_v<Fn&, const json&>) return fn(params);
-      else if constexpr (std::is_invocable_v<Fn&, FlowContext&>) return fn(ctx);
+      if constexpr (std::is_invocable_v<Fn&, FlowContext&, const json&>)
+        return fn(ctx, params);
+      else if constexpr (std::is_invocable_v<Fn&, const json&>)
+        return fn(params);
+      else if constexpr (std::is_invocable_v<Fn&, FlowContext&>)
+        return fn(ctx);
       else {
         static_assert(std::is_invocable_v<Fn&>,
                       "a task takes (rh::TaskContext&, const rh::json&), (const rh::json&), "
@@ -156,9 +159,7 @@ class TaskBuilder {
   TaskBuilder& retry_delay(double seconds) { return option("retry_delay", seconds); }
   // Seconds before retry i; a list shorter than the retries repeats its last value.
   TaskBuilder& retry_delay(std::vector<double> seconds) { return option("retry_delay", std::move(seconds)); }
-  TaskBuilder& retry_delay(std::initializer_list<double> seconds) {
-    return retry_delay(std::vector<double>(seconds));
-  }
+  TaskBuilder& retry_delay(std::initializer_list<double> seconds) { return retry_delay(std::vector<double>(seconds)); }
   TaskBuilder& retry_delay(ExponentialBackoff backoff) {
     return option("retry_delay", json{{"exponential_backoff", backoff.factor}});
   }
@@ -189,10 +190,18 @@ class TaskBuilder {
   }
 
   // State hooks, run in registration order; a throwing hook is logged and changes nothing.
-  TaskBuilder& on_running(Hook hook, std::string name = {}) { return add_hook(RH_HOOK_ON_RUNNING, "on_running", std::move(hook), std::move(name)); }
-  TaskBuilder& on_completion(Hook hook, std::string name = {}) { return add_hook(RH_HOOK_ON_COMPLETION, "on_completion", std::move(hook), std::move(name)); }
-  TaskBuilder& on_failure(Hook hook, std::string name = {}) { return add_hook(RH_HOOK_ON_FAILURE, "on_failure", std::move(hook), std::move(name)); }
-  TaskBuilder& on_crashed(Hook hook, std::string name = {}) { return add_hook(RH_HOOK_ON_CRASHED, "on_crashed", std::move(hook), std::move(name)); }
+  TaskBuilder& on_running(Hook hook, std::string name = {}) {
+    return add_hook(RH_HOOK_ON_RUNNING, "on_running", std::move(hook), std::move(name));
+  }
+  TaskBuilder& on_completion(Hook hook, std::string name = {}) {
+    return add_hook(RH_HOOK_ON_COMPLETION, "on_completion", std::move(hook), std::move(name));
+  }
+  TaskBuilder& on_failure(Hook hook, std::string name = {}) {
+    return add_hook(RH_HOOK_ON_FAILURE, "on_failure", std::move(hook), std::move(name));
+  }
+  TaskBuilder& on_crashed(Hook hook, std::string name = {}) {
+    return add_hook(RH_HOOK_ON_CRASHED, "on_crashed", std::move(hook), std::move(name));
+  }
 
   // Any option by its JSON name (docs/options.md); validated by the host at load.
   TaskBuilder& option(const std::string& key, json value) {
@@ -282,8 +291,8 @@ class Library {
       }
       defs_.push_back(def);
     }
-    library_ = rh_task_library{sizeof(rh_task_library), to_rh_str(name_), to_rh_str(version_),
-                               defs_.data(), defs_.size()};
+    library_ =
+        rh_task_library{sizeof(rh_task_library), to_rh_str(name_), to_rh_str(version_), defs_.data(), defs_.size()};
     return &library_;
   }
 
@@ -368,9 +377,9 @@ inline const rh_plugin_descriptor* task_library_entry(const rh_host_offer* offer
 // Declares a task library. The body receives `rh::Library& NAME` and registers tasks:
 //   RH_TASK_LIBRARY(lib) { lib.name("demo"); lib.task("add", add); }
 // It runs once, when the host loads the library; an exception refuses the library.
-#define RH_TASK_LIBRARY(NAME)                                                                  \
-  static void rh_register_task_library_(::rh::Library& NAME);                                \
+#define RH_TASK_LIBRARY(NAME)                                                                     \
+  static void rh_register_task_library_(::rh::Library& NAME);                                     \
   RH_EXTERN_C RH_EXPORT const rh_plugin_descriptor* rh_plugin_entry(const rh_host_offer* offer) { \
-    return ::rh::detail::task_library_entry(offer, &rh_register_task_library_);               \
-  }                                                                                            \
+    return ::rh::detail::task_library_entry(offer, &rh_register_task_library_);                   \
+  }                                                                                               \
   static void rh_register_task_library_(::rh::Library& NAME)

@@ -121,8 +121,7 @@ class AsCompleted {
     if (f) ++returned_;
     if (timed_out) {
       const std::size_t total = set_.unique().size();
-      throw TimeoutError(std::to_string(total - returned_) + " (of " + std::to_string(total) +
-                         ") futures unfinished");
+      throw TimeoutError(std::to_string(total - returned_) + " (of " + std::to_string(total) + ") futures unfinished");
     }
     return f;
   }

@@ -4,8 +4,9 @@
  * optional function is left NULL: concurrency, event_is_set, inline_depth, set_host.
  *
  * Built three times: with RH_TEST_TABLE_ABI_1_1 its table ends before set_host, as a runner
- * built for ABI 1.1 would; with RH_TEST_WITHOUT_EVENT_SET it lacks a required function. The descriptor offers the extension "test.c_runner/1", which counts the
- * timed waits the host could not give a timer to (each would have waited forever). */
+ * built for ABI 1.1 would; with RH_TEST_WITHOUT_EVENT_SET it lacks a required function. The descriptor offers the
+ * extension "test.c_runner/1", which counts the timed waits the host could not give a timer to (each would have waited
+ * forever). */
 #include <runner_host/abi.h>
 
 #include <pthread.h>

@@ -5,9 +5,9 @@
 #include <runner_host/abi.h>
 #include <runner_host/abi_text.hpp>
 
+#include <cxxabi.h>
 #include <chrono>
 #include <cstdlib>
-#include <cxxabi.h>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -63,8 +63,7 @@ rh_time_ns deadline_after(std::chrono::duration<Rep, Period> timeout) {
 // Readable name of a type, e.g. "std::runtime_error".
 inline std::string demangle(const char* mangled) {
   int status = 0;
-  std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
-                                               std::free);
+  std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
   return status == 0 && name ? std::string(name.get()) : std::string(mangled);
 }
 

@@ -16,8 +16,7 @@ inline void throw_if_interrupted(int32_t status, const ErrorCapture* error = nul
     case RH_CANCELLED: throw CancelledError("the task run was cancelled");
     case RH_TIMED_OUT_ATTEMPT: throw TimeoutError("the task run exceeded its timeout");
     case RH_ERROR:
-      throw UsageError(error != nullptr && error->has_error ? error->message
-                                                            : std::string("runner-host call failed"));
+      throw UsageError(error != nullptr && error->has_error ? error->message : std::string("runner-host call failed"));
     default: break;
   }
 }
