@@ -3,6 +3,9 @@
 #include "base/clock.hpp"
 #include "engine/engine.hpp"
 #include "engine/execution_context.hpp"
+#include "engine/timeouts.hpp"
+
+#include <optional>
 
 namespace rh::host {
 
@@ -24,15 +27,7 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
   std::string cache_key;
   if (options.cache.by_inputs) {
     cache_key = ResultCache::key(task.name, run.params());
-    if (auto hit = cache_.lookup(cache_key, monotonic_ns())) {
-      if (close_attempt(run, generation) == Closed::Abandoned) return AttemptEnd::Abandoned;
-      {
-        std::lock_guard<SpinLock> lock(run.lock());
-        run.set_result(std::move(*hit));
-      }
-      end_run(run, StateId::Cached, "Result read from the cache.");
-      return AttemptEnd::Finished;
-    }
+    if (const std::optional<AttemptEnd> cached = read_cache(run, generation, cache_key)) return *cached;
   }
 
   AttemptContext ctx{&run, generation, inline_depth, {}, {}, {}, false};
@@ -52,6 +47,29 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
   const std::int32_t code = task.fn(task.user_data, &call);
   set_current_context(ExecutionContext{this, nullptr});
 
+  return outcome_of(run, ctx, code, generation, cache_key);
+}
+
+// A hit ends the attempt Cached without calling the task. Out of line, like outcome_of.
+__attribute__((noinline)) std::optional<Engine::AttemptEnd> Engine::read_cache(Run& run, std::uint32_t generation,
+                                                                               const std::string& cache_key) {
+  std::optional<std::string> hit = cache_.lookup(cache_key, monotonic_ns());
+  if (!hit) return std::nullopt;
+  if (close_attempt(run, generation) == Closed::Abandoned) return AttemptEnd::Abandoned;
+  {
+    std::lock_guard<SpinLock> lock(run.lock());
+    run.set_result(std::move(*hit));
+  }
+  end_run(run, StateId::Cached, "Result read from the cache.");
+  return AttemptEnd::Finished;
+}
+
+// Out of line: its messages and log lines would otherwise take room in the caller's frame,
+// which stays on the (small, fiber) stack for as long as the task runs.
+__attribute__((noinline)) Engine::AttemptEnd Engine::outcome_of(Run& run, AttemptContext& ctx, std::int32_t code,
+                                                                std::uint32_t generation,
+                                                                const std::string& cache_key) {
+  const TaskOptions& options = run.task().options;
   const Closed closed = close_attempt(run, generation);
   // A task that stopped because of its deadline (its sleep or wait threw) cooperated; one
   // that returned anything else after the deadline had its outcome overtaken.

@@ -151,9 +151,12 @@ class Engine {
   void end_run(Run& run, StateId final_state, std::string message);
   // Aborts (debug) or ends the run Crashed naming both states (release).
   void illegal_transition(Run& run, std::optional<StateId> from, StateId to);
-  // Hands the run to the runner to go on on a worker, through `entry`. false, with the
-  // runner's reason, when it refused (the caller decides what that means for the phase).
-  bool hand_to_runner(Run& run, rh_work_fn entry, std::string* refusal);
+  // Hands the run to the runner to go on on a worker, through `entry`. Throws RunnerRefused
+  // when the runner refused it (the caller decides what that means for the phase).
+  void hand_to_runner(Run& run, rh_work_fn entry);
+  // Phase::Queued: hands the run to the runner. true when the runner refused it and the
+  // run ended Crashed here (the driver goes on to Finishing).
+  bool queue_for_worker(Run& run);
   // The runner's work items: a queued run (claimed, unless a waiter ran it in place), and
   // a run handed over to go on from its phase (a retry condition, final hooks).
   static void attempt_entry(void* arg);
@@ -184,6 +187,11 @@ class Engine {
   // --- one attempt (attempt.cpp) and its timeout (timeouts.cpp) ---
   enum class AttemptEnd { Finished, Failed, Abandoned };
   AttemptEnd run_attempt(Run& run, std::uint32_t inline_depth);
+  // The cached result for cache_key, as the attempt's end (Cached), or nothing on a miss.
+  std::optional<AttemptEnd> read_cache(Run& run, std::uint32_t generation, const std::string& cache_key);
+  // What an attempt's return code (and the time it returned) means for the run.
+  AttemptEnd outcome_of(Run& run, AttemptContext& ctx, std::int32_t code, std::uint32_t generation,
+                        const std::string& cache_key);
   // Runs a queued, not yet started run on the waiting attempt's own stack when the runner
   // allows it. Returns false when it did not (the caller then waits as usual).
   bool run_in_place(Run& target, const AttemptContext& waiter, std::int64_t deadline);

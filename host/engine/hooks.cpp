@@ -77,9 +77,12 @@ void Engine::finish(Run& run, const Where where) {
   const bool has_hooks = kind >= 0 && !run.task().hooks_of(static_cast<std::uint32_t>(kind)).empty();
   if (has_hooks && !where.on_worker) {
     // Hooks are user code: run them on the runner, not on a timer or a completing thread.
-    std::string refusal;
-    if (hand_to_runner(run, &Engine::resume_entry, &refusal)) return;
-    log_for(run, RH_LOG_ERROR, "final hooks skipped: " + refusal);
+    try {
+      hand_to_runner(run, &Engine::resume_entry);
+      return;
+    } catch (const RunnerRefused& e) {
+      log_for(run, RH_LOG_ERROR, std::string("final hooks skipped: ") + e.what());
+    }
   } else if (has_hooks) {
     run_hooks(run, static_cast<std::uint32_t>(kind));
   }

@@ -58,9 +58,12 @@ bool Engine::after_failure(Run& run, const Where where) {
   const FailureKind kind = run.attempt().failure;
   if (!where.on_worker && run.task().retry_condition != nullptr && retries_remain(run)) {
     // The condition is user code: ask it on a worker, not on the timer thread.
-    std::string refusal;
-    if (hand_to_runner(run, &Engine::resume_entry, &refusal)) return false;
-    // The runner is gone: decide here, without the condition's opinion.
+    try {
+      hand_to_runner(run, &Engine::resume_entry);
+      return false;
+    } catch (const RunnerRefused&) {
+      // The runner is gone: decide here, without the condition's opinion.
+    }
   }
   const RetryDecision decision = decide_retry(run, kind, where.on_worker);
   if (!decision.retry) {

@@ -105,19 +105,9 @@ void Engine::drive(Run& run, const Where where) {
         if (!take_slots(run)) return;  // in the tag queue: a release drives it on
         break;
 
-      case Phase::Queued: {  // -> a worker claims it (work item or in-place join) at Attempt
-        std::string refusal;
-        if (hand_to_runner(run, &Engine::attempt_entry, &refusal)) return;
-        // The runner takes no more work, so nobody will run it; unless an in-place join
-        // claimed it meanwhile, it ends here.
-        if (!run.claim_queued()) return;
-        {
-          std::lock_guard<SpinLock> lock(run.lock());
-          run.set_error("rh::RunnerError", refusal);
-        }
-        end_run(run, StateId::Crashed, refusal);
-        break;
-      }
+      case Phase::Queued:  // -> a worker claims it (work item or in-place join) at Attempt
+        if (!queue_for_worker(run)) return;
+        break;  // the runner refused it: Finishing, Crashed
 
       case Phase::Attempt:  // on a worker: Running/Retrying, hooks, the call, its outcome
         if (interrupted()) {
@@ -147,17 +137,32 @@ void Engine::drive(Run& run, const Where where) {
   }
 }
 
-bool Engine::hand_to_runner(Run& run, rh_work_fn entry, std::string* refusal) {
+bool Engine::queue_for_worker(Run& run) {
+  try {
+    hand_to_runner(run, &Engine::attempt_entry);
+    return false;
+  } catch (const RunnerRefused& e) {
+    // The runner takes no more work, so nobody will run it; unless an in-place join claimed
+    // it meanwhile, it ends here.
+    if (!run.claim_queued()) return false;
+    {
+      std::lock_guard<SpinLock> lock(run.lock());
+      run.set_error("rh::RunnerError", e.what());
+    }
+    end_run(run, StateId::Crashed, e.what());
+    return true;
+  }
+}
+
+void Engine::hand_to_runner(Run& run, rh_work_fn entry) {
   // The work item holds a reference: an attempt abandoned at its deadline may still be
   // executing after the run ended and its scope was released.
   run.retain();
   try {
     runner_.submit(entry, &run);
-    return true;
-  } catch (const RunnerRefused& e) {
+  } catch (const RunnerRefused&) {
     run.release();
-    *refusal = e.what();
-    return false;
+    throw;
   }
 }
 

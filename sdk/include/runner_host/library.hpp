@@ -80,35 +80,47 @@ struct TaskEntry {
 };
 
 // Parameters as the task sees them. Most runs have none: they all share one empty object
-// instead of allocating their own.
+// instead of allocating their own. The parser is called out of line, for the reason given
+// at report_task_result.
+__attribute__((noinline)) inline void parse_params_into(std::string_view text, json& storage) {
+  storage = json::parse(text);
+}
 inline const json& parse_params(rh_str text, json& storage) {
   static const json empty = json::object();
   const std::string_view view = to_string_view(text);
   if (view.empty() || view == "{}") return empty;
-  storage = json::parse(view);
+  parse_params_into(view, storage);
   return storage;
+}
+
+// What call_task does before and after the body, out of line: nlohmann's parser and
+// serializer keep buffers of hundreds of bytes on the stack, and inlined into call_task they
+// would stay on the task's stack for as long as its body runs, sleeps included, on a fiber
+// stack of a few pages.
+__attribute__((noinline)) inline void report_task_result(const rh_task_call* call, const json& result) {
+  const std::string text = result.dump();
+  host_slot()->ctx_set_result(call->ctx, to_rh_str(text));
+}
+
+// Reports the exception being handled as the task's error (out of line and cold, as above).
+__attribute__((noinline, cold)) inline int32_t report_task_error(const rh_task_call* call, int32_t code) noexcept {
+  ErrorCapture error;
+  report_current_exception(&error.sink);
+  host_slot()->ctx_set_error(call->ctx, to_rh_str(error.type), to_rh_str(error.message));
+  return code;
 }
 
 // The C entry for every task and flow: runs the body, reports the outcome, and never lets
 // an exception cross into the host.
 inline int32_t call_task(void* user_data, const rh_task_call* call) noexcept {
   const auto* entry = static_cast<const TaskEntry*>(user_data);
-  const rh_host_api& api = *host_slot();
-  auto report = [&](int32_t code) {
-    ErrorCapture error;
-    report_current_exception(&error.sink);
-    api.ctx_set_error(call->ctx, to_rh_str(error.type), to_rh_str(error.message));
-    return code;
-  };
+  const auto report = [call](int32_t code) { return report_task_error(call, code); };
   try {
     json storage;
     const json& params = parse_params(call->params_json, storage);
     FlowContext ctx(*call);
     const json result = entry->body(ctx, params);
-    if (!result.is_null()) {
-      const std::string text = result.dump();
-      api.ctx_set_result(call->ctx, to_rh_str(text));
-    }
+    if (!result.is_null()) report_task_result(call, result);
     return RH_TASK_COMPLETED;
   } catch (const CancelledError&) {
     return report(RH_TASK_CANCELLED);
