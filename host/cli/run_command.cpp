@@ -157,8 +157,9 @@ int run_command(const RunConfig& config, const std::filesystem::path& exe_dir, s
   {
     SignalWatcher signals([&session] { session.interrupt(); });
     const std::string params = config.params.empty() ? std::string() : config.params.dump();
-    spdlog::debug("running {} '{}' on runner '{}'", target->is_flow ? "flow" : "task", target->name,
-                  session.runner_name());
+    const std::uint32_t workers = session.engine().runner().concurrency();  // 0: the runner does not say
+    spdlog::debug("running {} '{}' on runner '{}'{}", target->is_flow ? "flow" : "task", target->name,
+                  session.runner_name(), workers == 0 ? std::string() : " (" + std::to_string(workers) + " workers)");
     scope = session.run(*target, params);
     session.shutdown();
     interrupted = session.interrupted() || signals.fired();

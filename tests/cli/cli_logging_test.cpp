@@ -113,3 +113,14 @@ TEST(CliLogging, OffLevelIsSilent) {
 }
 
 }  // namespace
+
+namespace {
+
+// At debug level the host says what it runs where, with the runner's worker count when the
+// runner reports one (rh_runner_api.concurrency is optional).
+TEST(CliLogging, DebugLevelNamesTheRunnerAndItsWorkers) {
+  const ProcessResult r = run_chatty({"--runner", "fiber", "--max-workers", "3", "--log-level", "debug"});
+  EXPECT_THAT(r.err, HasSubstr("running flow 'chatty_flow' on runner 'fiber' (3 workers)")) << describe(r);
+}
+
+}  // namespace
