@@ -237,8 +237,12 @@ class Engine {
   const IllegalTransitionPolicy on_illegal_;
   TagLimits limits_;
   ResultCache cache_;
-  std::atomic<std::uint64_t> next_run_id_{1};
-  std::atomic<bool> interrupted_{false};
+  // On cache lines of their own: the submitting worker bumps the id of every run it creates,
+  // while every worker reads the flag at each step of every run. Next to each other they
+  // would make one line bounce between the cores on every run.
+  alignas(64) std::atomic<std::uint64_t> next_run_id_{1};
+  alignas(64) std::atomic<bool> interrupted_{false};
+  char interrupted_line_end_[64 - sizeof(std::atomic<bool>)];
   std::mutex scopes_mutex_;
   std::vector<RunScope*> scopes_;  // live scopes, for interrupt() and find_run()
 };

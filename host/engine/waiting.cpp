@@ -64,7 +64,7 @@ std::int32_t Engine::wait_run(Run& target, std::int64_t deadline, std::string* e
         if (target.done()) return RH_OK;
         return std::nullopt;
       },
-      deadline);
+      deadline, 0, FirstLook::AlreadyDone);  // done() was just read, above
 }
 
 bool Engine::run_in_place(Run& target, const AttemptContext& waiter, std::int64_t deadline) {

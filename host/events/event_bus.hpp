@@ -38,7 +38,8 @@ class EventBus {
   std::vector<Subscriber> subscribers_;
   std::atomic<std::size_t> subscriber_count_{0};
   std::uint64_t next_subscriber_id_ = 1;
-  std::atomic<std::uint64_t> next_event_id_{1};
+  // Its own cache line: bumped on every event, while every transition reads subscriber_count_.
+  alignas(64) std::atomic<std::uint64_t> next_event_id_{1};
 };
 
 }  // namespace rh::host

@@ -27,36 +27,43 @@ namespace rh::host {
 struct Waiter {
   const RunnerLink* runner;
   rh_event* token;
-  void wake() const { runner->set(token); }
 };
 
-// The callers blocked on one thing. Guarded by the owner's lock.
+// The callers blocked on one thing. Guarded by the owner's lock. Each entry keeps a copy of
+// its waiter's token and runner, so waking does not read the waiting thread's stack (a
+// cache line another core just wrote).
 class WaitList {
  public:
-  void add(Waiter& waiter) { waiters_.push_back(&waiter); }
+  void add(Waiter& waiter) { entries_.push_back(Entry{&waiter, waiter.runner, waiter.token}); }
   void remove(const Waiter& waiter) {
-    auto it = std::find(waiters_.begin(), waiters_.end(), &waiter);
-    if (it != waiters_.end()) waiters_.erase(it);
+    auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.waiter == &waiter; });
+    if (it != entries_.end()) entries_.erase(it);
   }
   // Wakes and forgets every waiter; before(waiter) runs first for each, e.g. to hand it
   // what it waited for.
   template <class Before>
   void wake_all(Before&& before) {
-    for (Waiter* waiter : waiters_) {
-      before(*waiter);
-      waiter->wake();
+    for (const Entry& entry : entries_) {
+      before(*entry.waiter);
+      entry.runner->set(entry.token);
     }
-    waiters_.clear();
+    entries_.clear();
   }
   void wake_all() {
-    wake_all([](Waiter&) {});
+    for (const Entry& entry : entries_) entry.runner->set(entry.token);
+    entries_.clear();
   }
-  bool empty() const noexcept { return waiters_.empty(); }
+  bool empty() const noexcept { return entries_.empty(); }
   // Gives the list's memory back (for owners that will not be waited on again).
-  void release_memory() { std::vector<Waiter*>().swap(waiters_); }
+  void release_memory() { std::vector<Entry>().swap(entries_); }
 
  private:
-  std::vector<Waiter*> waiters_;
+  struct Entry {
+    Waiter* waiter;
+    const RunnerLink* runner;
+    rh_event* token;
+  };
+  std::vector<Entry> entries_;
 };
 
 // How the calling code blocks on a token: task code through the engine (so a cancelled or
@@ -78,14 +85,18 @@ class Blocker {
 // Plain threads: tokens from thread_link(), nothing that could stop early.
 const Blocker& thread_blocker();
 
+// Whether wait_until looks once before it makes a token (most owners), or goes straight to
+// the token because its caller has just looked without the lock (a run's done flag).
+enum class FirstLook { UnderLock, AlreadyDone };
+
 // Waits until ready() returns a status (it runs under `lock`; std::nullopt means "not
 // yet"), the deadline passes (RH_TIMEOUT), or the calling attempt must stop. enlist(waiter)
 // and delist(waiter) register and unregister the caller where the owner will wake it; both
 // run under `lock`.
 template <class Lock, class Ready, class Enlist, class Delist>
 std::int32_t wait_until(const Blocker& blocker, Lock& lock, Ready&& ready, Enlist&& enlist, Delist&& delist,
-                        std::int64_t deadline, std::uint32_t flags = 0) {
-  {
+                        std::int64_t deadline, std::uint32_t flags = 0, FirstLook first = FirstLook::UnderLock) {
+  if (first == FirstLook::UnderLock) {
     std::lock_guard<Lock> guard(lock);
     if (const std::optional<std::int32_t> done = ready()) return *done;
   }
@@ -116,10 +127,10 @@ std::int32_t wait_until(const Blocker& blocker, Lock& lock, Ready&& ready, Enlis
 // The same for an owner with one WaitList.
 template <class Lock, class Ready>
 std::int32_t wait_until(const Blocker& blocker, Lock& lock, WaitList& list, Ready&& ready, std::int64_t deadline,
-                        std::uint32_t flags = 0) {
+                        std::uint32_t flags = 0, FirstLook first = FirstLook::UnderLock) {
   return wait_until(
       blocker, lock, std::forward<Ready>(ready), [&list](Waiter& w) { list.add(w); },
-      [&list](const Waiter& w) { list.remove(w); }, deadline, flags);
+      [&list](const Waiter& w) { list.remove(w); }, deadline, flags, first);
 }
 
 }  // namespace rh::host
