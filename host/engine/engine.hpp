@@ -179,8 +179,8 @@ class Engine {
   bool fail_inputs(Run& run, const char* error_type, const char* what_failed, const std::string& why);
 
   // --- tag slots (slots.cpp) ---
-  // true when the run holds its slots (or needs none); false when it is parked in the tag
-  // queue or ended (a limit of 0).
+  // For a run with a limited tag: true when it holds its slots (Queued) or ended (a limit
+  // of 0: Finishing); false when it is parked in the tag queue.
   bool take_slots(Run& run);
   void release_slots(Run& run);
 

@@ -2,7 +2,6 @@
 // and its wait_for list) must all be terminal and, unless allowed to fail, completed; then
 // the futures in its parameters are replaced by their results and its name is rendered.
 #include "engine/engine.hpp"
-#include "engine/execution_context.hpp"
 #include "engine/future_params.hpp"
 
 namespace rh::host {
@@ -21,9 +20,8 @@ bool Engine::await_upstreams(Run& run) {
 void Engine::on_upstream_done(void* arg, Run*) {
   Run& run = *static_cast<Run*>(arg);
   if (run.pending_upstreams().fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  Engine& engine = run.engine();
-  const ContextScope context(engine);
-  engine.drive(run, Where::elsewhere());
+  // Called by whoever ends the upstream: always engine code, which has set the context.
+  run.engine().drive(run, Where::elsewhere());
 }
 
 bool Engine::prepare_inputs(Run& run) {

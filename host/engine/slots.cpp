@@ -8,10 +8,6 @@ namespace rh::host {
 
 bool Engine::take_slots(Run& run) {
   const std::vector<std::string>& tags = run.task().options.tags;
-  if (!limits_.limits_any(tags)) {
-    run.set_phase(Phase::Queued);
-    return true;
-  }
   const TagLimits::Acquisition acquisition = limits_.acquire(&run, tags);
   switch (acquisition.outcome) {
     case TagLimits::Outcome::Granted:

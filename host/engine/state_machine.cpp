@@ -102,8 +102,12 @@ void Engine::drive(Run& run, const Where where) {
           cancel_for_interrupt(run);
           break;
         }
-        if (!take_slots(run)) return;  // in the tag queue: a release drives it on
-        break;
+        if (limits_.limits_any(run.task().options.tags)) {
+          if (!take_slots(run)) return;  // in the tag queue: a release drives it on
+          break;
+        }
+        run.set_phase(Phase::Queued);  // no limited tag: nothing to take
+        [[fallthrough]];
 
       case Phase::Queued:  // -> a worker claims it (work item or in-place join) at Attempt
         if (!queue_for_worker(run)) return;
