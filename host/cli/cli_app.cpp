@@ -1,5 +1,7 @@
 #include "cli/cli_app.hpp"
 
+#include "base/format.hpp"
+
 #include "cli/exit_codes.hpp"
 #include "cli/list_command.hpp"
 #include "cli/run_command.hpp"
@@ -30,6 +32,7 @@ struct Flags {
   std::optional<std::string> events;
   std::optional<std::string> log_level;
   std::optional<std::string> log_format;
+  std::optional<double> grace_seconds;
 };
 
 std::string version_text() {
@@ -73,6 +76,12 @@ std::optional<std::string> merge_flags(const Flags& flags, RunConfig& config) {
   if (flags.events) config.events = flags.events;
   if (flags.log_level) config.log_level = *flags.log_level;
   if (flags.log_format) config.log_format = *flags.log_format;
+  if (flags.grace_seconds) {
+    if (!(*flags.grace_seconds >= 0) || *flags.grace_seconds > kMaxGraceSeconds) {
+      return "--grace must be a number of seconds from 0 to 3600, got " + format_seconds(*flags.grace_seconds);
+    }
+    config.grace_seconds = *flags.grace_seconds;
+  }
   return std::nullopt;
 }
 
@@ -101,6 +110,9 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
   app.add_option("--log-level", flags.log_level, "trace, debug, info (default), warn, error, critical, off")
       ->type_name("LEVEL");
   app.add_option("--log-format", flags.log_format, "text (default) or json")->type_name("FORMAT");
+  app.add_option("--grace", flags.grace_seconds,
+                 "Seconds to wait for runs asked to stop (interrupt, timeout) before abandoning them; default 2")
+      ->type_name("SECONDS");
 
   CLI::App* list = app.add_subcommand("list", "List the tasks and flows of task libraries, with their options");
   list->fallthrough();

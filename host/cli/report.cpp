@@ -1,11 +1,11 @@
 #include "cli/report.hpp"
 
+#include "base/output_files.hpp"
 #include "base/time_format.hpp"
 #include "engine/task_registry.hpp"
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -35,6 +35,10 @@ std::string format_duration(std::int64_t us) {
   }
   return buffer;
 }
+
+// Under the run's lock: a report written while the host is being forced to end (a second
+// interrupt, a task calling exit()) may meet a run a worker is still finishing.
+json locked_run_to_json(const Run& run);
 
 }  // namespace
 
@@ -86,6 +90,15 @@ json run_to_json(const Run& run) {
   return out;
 }
 
+namespace {
+
+json locked_run_to_json(const Run& run) {
+  std::lock_guard<SpinLock> lock(run.lock());
+  return run_to_json(run);
+}
+
+}  // namespace
+
 void write_report(std::ostream& out, const RunScope& scope, const std::string& runner, bool interrupted) {
   const auto dump = [](const json& value, int indent) {
     return value.dump(indent, ' ', false, json::error_handler_t::replace);
@@ -103,7 +116,7 @@ void write_report(std::ostream& out, const RunScope& scope, const std::string& r
   json never_started = json::array();
   json flow;
   if (const RunRef& flow_run = scope.flow_run()) {
-    flow = run_to_json(*flow_run);
+    flow = locked_run_to_json(*flow_run);
     flow["flow"] = flow_run->task().name;
   }
   out << "{\n  \"schema\": 1,\n  \"runner\": " << dump(runner, -1)
@@ -112,7 +125,7 @@ void write_report(std::ostream& out, const RunScope& scope, const std::string& r
   const std::vector<RunRef> runs = scope.runs();
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const Run& run = *runs[i];
-    out << (i == 0 ? "\n    " : ",\n    ") << indent_block(dump(run_to_json(run), 2), "    ");
+    out << (i == 0 ? "\n    " : ",\n    ") << indent_block(dump(locked_run_to_json(run), 2), "    ");
     ++by_state[std::string(state_name(run.state()))];
     if (!run.started()) never_started.push_back(run.id());
   }
@@ -121,16 +134,7 @@ void write_report(std::ostream& out, const RunScope& scope, const std::string& r
 }
 
 void write_report_file(const std::string& path, const RunScope& scope, const std::string& runner, bool interrupted) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write the report '" + path + "'");
-    write_report(out, scope, runner, interrupted);
-    if (!out.flush()) throw std::runtime_error("cannot write the report '" + path + "'");
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) throw std::runtime_error("cannot write the report '" + path + "': " + ec.message());
+  write_file_atomically(path, "the report", [&](std::ostream& out) { write_report(out, scope, runner, interrupted); });
 }
 
 void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_rows) {

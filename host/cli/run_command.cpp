@@ -1,18 +1,24 @@
 #include "cli/run_command.hpp"
 
+#include "base/format.hpp"
+#include "base/output_files.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/exit_guard.hpp"
 #include "cli/logging.hpp"
-#include "cli/report.hpp"
+#include "cli/run_outputs.hpp"
 #include "cli/signal_watcher.hpp"
+#include "engine/execution_context.hpp"
 #include "events/jsonl_sink.hpp"
 #include "session/session.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+#include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <optional>
+#include <thread>
 
 namespace rh::host {
 namespace {
@@ -52,51 +58,122 @@ const TaskDef* pick_target(const TaskRegistry& registry, const RunConfig& config
   return nullptr;
 }
 
-bool every_run_completed(const RunScope& scope) {
-  if (const RunRef& flow = scope.flow_run(); flow && !is_completed(flow->state())) return false;
+// The host gives up on attempts that will not stop. Where a forced end happens (a second
+// interrupt on the signal thread, exit() on a task's thread) it writes the outputs itself
+// and ends the process there; threads still executing tasks are not waited for.
+[[noreturn]] void end_process_now(RunOutputs& outputs, bool interrupted, int status) {
+  if (outputs.claim()) status = outputs.write(interrupted, status);
+  std::fflush(nullptr);
+  spdlog::default_logger()->flush();
+  _exit(status);
+}
+
+// How long after the grace period the host's own thread gets to write the outputs.
+constexpr std::chrono::seconds kHostThreadLeeway{1};
+
+std::string seconds_text(double seconds) { return format_seconds(seconds) + " s"; }
+
+// After the runs ended: attempts the engine took over (a timeout, the grace period) whose
+// code has not returned yet. Waits for them up to the grace period, or until an interrupt;
+// returns how many still execute.
+std::int64_t wait_for_abandoned_attempts(Engine& engine, double grace_seconds, const SignalWatcher& signals) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(grace_seconds);
+  // Polling, on the main thread only and only in this rare case: it is not a worker.
+  while (engine.abandoned_attempts_executing() > 0 && !signals.fired() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return engine.abandoned_attempts_executing();
+}
+
+std::string abandoned_names(const RunScope& scope) {
+  std::string names;
+  std::size_t listed = 0;
   for (const RunRef& run : scope.runs()) {
-    if (!is_completed(run->state())) return false;
-  }
-  return true;
-}
-
-// Whether a report can be written there; checked before running so a typo costs nothing.
-bool report_path_writable(const std::string& path) {
-  const std::string probe = path + ".tmp";
-  std::ofstream file(probe, std::ios::trunc);
-  if (!file) return false;
-  file.close();
-  std::remove(probe.c_str());
-  return true;
-}
-
-void print_outcome(std::ostream& out, std::ostream& err, const RunScope& scope, const TaskDef& target,
-                   const std::string& log_format) {
-  if (!target.is_flow) {
-    const std::vector<RunRef> runs = scope.runs();
-    if (runs.empty()) return;
-    const Run& run = *runs.front();
-    if (is_completed(run.state())) {
-      out << (run.result().empty() ? std::string("null") : run.result()) << '\n';
-    } else {
-      const RunError* error = run.error();
-      write_notice(
-          err, log_format,
-          "task run '" + run.name() + "' ended " + std::string(state_name(run.state())) + ": " +
-              (error != nullptr ? error->type + ": " + error->message : std::string(run.message(run.current()))));
+    if (run->attempt().abandoned_executing.load(std::memory_order_relaxed) == 0) continue;
+    if (++listed > 5) {
+      names += ", ...";
+      break;
     }
-    if (runs.size() > 1) print_summary(out, scope);
-    return;
+    names += (names.empty() ? "'" : ", '") + run->name() + "' (" + std::string(state_name(run->state())) + ")";
   }
-  print_summary(out, scope);
-  const Run& flow = *scope.flow_run();
-  out << "flow " << target.name << " (" << flow.name() << ") " << state_name(flow.state());
-  if (is_completed(flow.state())) {
-    out << ": " << (flow.result().empty() ? std::string("null") : flow.result());
-  } else if (const RunError* error = flow.error()) {
-    out << ": " << error->type << ": " << error->message;
+  return names;
+}
+
+// Runs the target from start to outputs, with the interrupt, grace-period and exit() paths.
+int run_to_the_end(Session& session, const TaskDef& target, const RunConfig& config, JsonlEventSink* events,
+                   std::ostream& out, std::ostream& err) {
+  Engine& engine = session.engine();
+  RunOutputs outputs(config, out, err);
+  std::unique_ptr<RunScope> scope = session.open_scope();
+  outputs.bind(*scope, target, session.runner_name(), events);
+  const std::string grace = seconds_text(config.grace_seconds);
+
+  InterruptHandlers handlers;
+  handlers.grace =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(config.grace_seconds));
+  handlers.on_interrupt = [&session](int) { session.interrupt(); };
+  handlers.on_grace_over = [&engine, &outputs, grace] {
+    const std::size_t ended = engine.abandon_unfinished(
+        StateId::Cancelled, "The run did not stop within the " + grace + " grace period after the interrupt.");
+    if (ended > 0) spdlog::warn("{} run(s) did not stop within the {} grace period; abandoned", ended, grace);
+    // Every run is terminal now, so the host's thread writes the outputs at once, unless it is
+    // itself held by task code that does not stop (the sequential runner runs tasks there;
+    // a flow pinned to a blocked worker): then they are written from here.
+    const auto until = std::chrono::steady_clock::now() + kHostThreadLeeway;
+    while (!outputs.claimed() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (outputs.claimed()) return;
+    static constexpr char message[] = "runner-host: task code that does not stop holds the host; exiting now\n";
+    (void)!::write(STDERR_FILENO, message, sizeof message - 1);
+    end_process_now(outputs, true, kExitInterrupted);
+  };
+  handlers.on_second_interrupt = [&engine, &outputs](int) {
+    static constexpr char message[] = "runner-host: second interrupt, exiting now\n";
+    (void)!::write(STDERR_FILENO, message, sizeof message - 1);
+    engine.abandon_unfinished(StateId::Cancelled, "The host was interrupted twice and abandoned the run.");
+    end_process_now(outputs, true, kExitInterrupted);
+  };
+  SignalWatcher signals(std::move(handlers));
+
+  const ExitGuard exit_guard([&engine, &outputs, &err](int status) {
+    const ExecutionContext context = current_context();
+    Run* run = context.attempt != nullptr ? context.attempt->run : nullptr;
+    const std::string who = run != nullptr ? "task run '" + run->name() + "'" : std::string("code of a task library");
+    err << "runner-host: " << who << " called exit(" << status
+        << ") while runs were in progress; the host stops (--runner process isolates tasks)\n";
+    engine.interrupt("stopping");
+    if (run != nullptr) {
+      engine.abandon_run(*run, StateId::Crashed,
+                         "The task called exit(" + std::to_string(status) + "), which ends the host.");
+    }
+    engine.abandon_unfinished(StateId::Cancelled, "The host stopped: " + who + " called exit().");
+    end_process_now(outputs, false, kExitRunFailed);
+  });
+
+  const std::string params = config.params.empty() ? std::string() : config.params.dump();
+  const std::uint32_t workers = engine.runner().concurrency();  // 0: the runner does not say
+  spdlog::debug("running {} '{}' on runner '{}'{}", target.is_flow ? "flow" : "task", target.name,
+                session.runner_name(), workers == 0 ? std::string() : " (" + std::to_string(workers) + " workers)");
+  session.start_root(*scope, target, params);
+  session.wait(*scope);
+
+  const std::int64_t executing = wait_for_abandoned_attempts(engine, config.grace_seconds, signals);
+  if (executing > 0) {
+    err << "runner-host: not waiting for " << executing
+        << " attempt(s) still executing after their run ended: " << abandoned_names(*scope)
+        << "; they are abandoned at exit\n";
+  } else {
+    session.shutdown();
   }
-  out << '\n';
+  const bool interrupted = session.interrupted() || signals.fired();
+  if (!outputs.claim()) {
+    for (;;) ::pause();  // a forced end is writing them and ends the process
+  }
+  int status = interrupted ? kExitInterrupted : (outputs.every_run_completed() ? kExitOk : kExitRunFailed);
+  status = outputs.write(interrupted, status);
+  if (executing > 0) end_process_now(outputs, interrupted, status);  // the runner cannot be shut down
+  return status;
 }
 
 }  // namespace
@@ -132,8 +209,12 @@ int run_command(const RunConfig& config, const std::filesystem::path& exe_dir, s
   std::string target_error;
   const TaskDef* target = pick_target(session.registry(), config, &target_error);
   if (target == nullptr) return usage_error(target_error);
-  if (config.report && !report_path_writable(*config.report)) {
-    return usage_error("cannot write the report '" + *config.report + "'");
+  if (config.report) {
+    try {
+      check_output_path(*config.report, "the report");
+    } catch (const OutputFileError& e) {
+      return usage_error(e.what());
+    }
   }
 
   try {
@@ -151,32 +232,7 @@ int run_command(const RunConfig& config, const std::filesystem::path& exe_dir, s
       return usage_error(e.what());
     }
   }
-
-  std::unique_ptr<RunScope> scope;
-  bool interrupted = false;
-  {
-    SignalWatcher signals([&session] { session.interrupt(); });
-    const std::string params = config.params.empty() ? std::string() : config.params.dump();
-    const std::uint32_t workers = session.engine().runner().concurrency();  // 0: the runner does not say
-    spdlog::debug("running {} '{}' on runner '{}'{}", target->is_flow ? "flow" : "task", target->name,
-                  session.runner_name(), workers == 0 ? std::string() : " (" + std::to_string(workers) + " workers)");
-    scope = session.run(*target, params);
-    session.shutdown();
-    interrupted = session.interrupted() || signals.fired();
-  }
-  events.reset();
-
-  print_outcome(out, err, *scope, *target, config.log_format);
-  if (config.report) {
-    try {
-      write_report_file(*config.report, *scope, session.runner_name(), interrupted);
-    } catch (const std::exception& e) {
-      err << "runner-host: " << e.what() << '\n';
-      return kExitUsage;
-    }
-  }
-  if (interrupted) return kExitInterrupted;
-  return every_run_completed(*scope) ? kExitOk : kExitRunFailed;
+  return run_to_the_end(session, *target, config, events.get(), out, err);
 }
 
 }  // namespace rh::host

@@ -52,8 +52,8 @@ std::string relative_to(const std::string& base_dir, const std::string& path) {
 
 const std::vector<std::string>& config_keys() {
   static const std::vector<std::string> keys = {
-      "plugins", "flow",   "task", "params", "runner", "tasks", "concurrency_limits",
-      "report",  "events", "log",  "waiter", "cache"};
+      "plugins", "flow",   "task", "params", "runner", "tasks",        "concurrency_limits",
+      "report",  "events", "log",  "waiter", "cache",  "grace_seconds"};
   return keys;
 }
 
@@ -156,6 +156,12 @@ RunConfig parse_run_config(const json& doc, const std::string& source, const std
     if (auto max = it->find("max_entries"); max != it->end()) {
       config.cache_max_entries = static_cast<std::size_t>(integer_at(*max, source, "cache.max_entries", 1));
     }
+  }
+  if (auto it = doc.find("grace_seconds"); it != doc.end()) {
+    if (!it->is_number() || !(it->get<double>() >= 0) || it->get<double>() > kMaxGraceSeconds) {
+      fail(source, "grace_seconds", "must be a number of seconds from 0 to 3600, got " + it->dump());
+    }
+    config.grace_seconds = it->get<double>();
   }
   return config;
 }

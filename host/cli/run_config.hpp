@@ -20,6 +20,9 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+inline constexpr double kDefaultGraceSeconds = 2;
+inline constexpr double kMaxGraceSeconds = 3600;
+
 struct RunnerConfig {
   std::string name = "tbb";                           // a runner name or a path to a runner plugin
   nlohmann::json options = nlohmann::json::object();  // passed to the runner (without "name")
@@ -40,6 +43,9 @@ struct RunConfig {
   std::string log_format = "text";
   WaiterOptions waiter;
   std::size_t cache_max_entries = 10000;
+  // How long the host waits for attempts it asked to stop (after an interrupt, or at the
+  // end for an attempt still executing after its timeout) before it abandons them.
+  double grace_seconds = kDefaultGraceSeconds;
 };
 
 // Reads and validates a config file. Relative plugin, report and events paths are taken

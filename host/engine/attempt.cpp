@@ -64,6 +64,24 @@ __attribute__((noinline)) std::optional<Engine::AttemptEnd> Engine::read_cache(R
   return AttemptEnd::Finished;
 }
 
+namespace {
+
+// What the SDK's CancelledError says when the host stopped the attempt.
+constexpr std::string_view kSdkCancelledText = "the task run was cancelled";
+
+}  // namespace
+
+// "The task run was cancelled: <why>", saying why once: the host's reason when it stopped
+// the attempt, the task's own message when it cancelled itself with something to say.
+std::string Engine::cancelled_message(const Run& run, const AttemptContext& ctx, std::int32_t code) const {
+  const std::string what = run.is_flow() ? "The flow run was cancelled" : "The task run was cancelled";
+  if (interrupted()) return what + ": the host was interrupted.";
+  if (code != RH_TASK_CANCELLED || ctx.error_message.empty() || ctx.error_message == kSdkCancelledText) {
+    return what + ".";
+  }
+  return what + ": " + ctx.error_message;
+}
+
 // Out of line: its messages and log lines would otherwise take room in the caller's frame,
 // which stays on the (small, fiber) stack for as long as the task runs.
 __attribute__((noinline)) Engine::AttemptEnd Engine::outcome_of(Run& run, AttemptContext& ctx, std::int32_t code,
@@ -75,11 +93,20 @@ __attribute__((noinline)) Engine::AttemptEnd Engine::outcome_of(Run& run, Attemp
   // that returned anything else after the deadline had its outcome overtaken.
   const bool stopped_for_deadline = code == RH_TASK_TIMED_OUT || code == RH_TASK_CANCELLED;
   if (closed != Closed::Open && !stopped_for_deadline) {
+    const bool timed_out = closed == Closed::PastDeadline || run.attempt().stop.load(std::memory_order_acquire) ==
+                                                                 static_cast<std::uint8_t>(StopReason::TimedOut);
     log_for(run, RH_LOG_WARN,
-            std::string("an attempt returned after its timeout; its outcome is discarded") +
+            std::string(timed_out ? "an attempt returned after its timeout; its outcome is discarded"
+                                  : "an attempt returned after the host abandoned it; its outcome is discarded") +
                 (ctx.has_error ? " (" + ctx.error_type + ": " + ctx.error_message + ")" : std::string()));
   }
   if (closed == Closed::Abandoned) return AttemptEnd::Abandoned;
+  // After an interrupt a flow ends Cancelled, whatever its code made of its cancelled runs
+  // (returned anyway, or failed on one that never started): the same on every runner.
+  if (run.is_flow() && interrupted()) {
+    end_run(run, StateId::Cancelled, cancelled_message(run, ctx, code));
+    return AttemptEnd::Finished;
+  }
   if (closed == Closed::PastDeadline) {
     fail_past_deadline(run);
     return AttemptEnd::Failed;
@@ -112,7 +139,7 @@ __attribute__((noinline)) Engine::AttemptEnd Engine::outcome_of(Run& run, Attemp
     case RH_TASK_COMPLETED: run.attempt().failure = FailureKind::Exception; return AttemptEnd::Failed;
     case RH_TASK_TIMED_OUT: run.attempt().failure = FailureKind::UserTimeout; return AttemptEnd::Failed;
     case RH_TASK_CANCELLED:
-      end_run(run, StateId::Cancelled, "The task run was cancelled: " + ctx.error_message);
+      end_run(run, StateId::Cancelled, cancelled_message(run, ctx, code));
       return AttemptEnd::Finished;
     case RH_TASK_CRASHED:
       end_run(run, StateId::Crashed,

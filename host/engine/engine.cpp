@@ -30,15 +30,30 @@ Engine::~Engine() = default;
 // ------------------------------------------------------------------ roots
 
 std::unique_ptr<RunScope> Engine::run(const TaskDef& def, std::string params_json) {
-  // This thread serves the engine while it waits: the sequential runner runs work here.
-  const ContextScope context(*this);
+  std::unique_ptr<RunScope> scope = open_scope();
+  start_root(*scope, def, std::move(params_json));
+  wait(*scope);
+  return scope;
+}
+
+std::unique_ptr<RunScope> Engine::open_scope() {
   auto scope = std::make_unique<RunScope>(*this);
   track(scope.get(), true);
-  RunRef root = create(*scope, def, 0, std::move(params_json), def.is_flow);
-  start(*root, {});
-  scope->wait_idle(context_blocker());
-  track(scope.get(), false);
   return scope;
+}
+
+void Engine::start_root(RunScope& scope, const TaskDef& def, std::string params_json) {
+  // This thread serves the engine: the sequential runner may run the whole flow right here.
+  const ContextScope context(*this);
+  RunRef root = create(scope, def, 0, std::move(params_json), def.is_flow);
+  start(*root, {});
+}
+
+void Engine::wait(RunScope& scope) {
+  // This thread serves the engine while it waits: the sequential runner runs work here.
+  const ContextScope context(*this);
+  scope.wait_idle(context_blocker());
+  track(&scope, false);
 }
 
 void Engine::track(RunScope* scope, bool add) {
@@ -77,8 +92,13 @@ RunRef Engine::create(RunScope& scope, const TaskDef& task, std::uint64_t parent
   return run;
 }
 
-RunRef Engine::submit(RunScope& scope, std::uint64_t parent_id, const TaskDef& task, std::string params,
+RunRef Engine::submit(const Run& parent, const TaskDef& task, std::string params,
                       const std::vector<DependencySpec>& deps) {
+  RunScope& scope = *parent.scope();
+  if (parent.nesting_depth() >= kMaxNestingDepth) {
+    throw SubmitError("task '" + task.name + "' would be nested " + std::to_string(parent.nesting_depth() + 1) +
+                      " runs deep; runs nest at most " + std::to_string(kMaxNestingDepth) + " deep");
+  }
   std::vector<Upstream> upstreams;
   upstreams.reserve(deps.size());
   for (const DependencySpec& dep : deps) {
@@ -103,7 +123,8 @@ RunRef Engine::submit(RunScope& scope, std::uint64_t parent_id, const TaskDef& t
       upstreams.push_back(Upstream{RunRef(upstream), ref.allow_failure});
     }
   }
-  RunRef run = create(scope, task, parent_id, std::move(params), false);
+  RunRef run = create(scope, task, parent.id(), std::move(params), false);
+  run->set_nesting_depth(static_cast<std::uint16_t>(parent.nesting_depth() + 1));
   run->set_params_have_futures(has_futures);
   start(*run, std::move(upstreams));
   return run;
@@ -116,10 +137,10 @@ void Engine::start(Run& run, std::vector<Upstream> upstreams) {
 
 // ------------------------------------------------------------------ interrupt
 
-void Engine::interrupt() {
+void Engine::interrupt(std::string_view why) {
   if (interrupted_.exchange(true, std::memory_order_acq_rel)) return;
   const ContextScope context(*this);
-  spdlog::warn("interrupted: no new task runs will start; running ones are asked to stop");
+  spdlog::warn("{}: no new task runs will start; running ones are asked to stop", why);
   for (Run* waiting : limits_.drain_waiters()) {
     cancel_for_interrupt(*waiting);
     drive(*waiting, Where::elsewhere());
@@ -134,6 +155,14 @@ void Engine::interrupt() {
     }
   }
   for (const RunRef& run : runs) {
+    if (run->done()) continue;
+    // Queued and not started: it ends here rather than when a worker gets to it, so a
+    // million queued runs do not keep the host going after the interrupt.
+    if (run->claim_queued()) {
+      cancel_for_interrupt(*run);
+      drive(*run, Where::elsewhere());
+      continue;
+    }
     bool cancel_retry = false;
     {
       std::lock_guard<SpinLock> lock(run->lock());

@@ -34,6 +34,11 @@ namespace rh::host {
 class TimerService;
 class WaiterRegistry;
 
+// How deep runs may nest (a task submitting a task that submits...): past this, submit
+// refuses. Every runner takes it; the sequential runner nests on its thread's stack, which
+// the CLI makes large enough (docs/engine.md).
+inline constexpr std::uint16_t kMaxNestingDepth = 10000;
+
 struct EngineOptions {
   std::map<std::string, std::int64_t> concurrency_limits;  // tag -> slots
   std::size_t cache_max_entries = 10000;
@@ -96,19 +101,43 @@ class Engine {
   // Runs a flow, or a single task, to completion, then waits until every run it created
   // (nested ones too) is terminal. Call from a thread that is not a runner worker.
   std::unique_ptr<RunScope> run(const TaskDef& def, std::string params_json);
+  // run() in steps, for a caller that needs the scope while the runs go on (even while the
+  // sequential runner runs the whole flow inside start_root): open_scope(), start_root()
+  // creates and starts the flow run (or task run), wait() returns once every run of the
+  // scope is terminal.
+  std::unique_ptr<RunScope> open_scope();
+  void start_root(RunScope& scope, const TaskDef& def, std::string params_json);
+  void wait(RunScope& scope);
 
   // Ctrl-C: no new run starts (they end Cancelled, "never started"), running attempts are
   // asked to stop (ctx.cancelled(), SDK waits throw CancelledError), pending retries and
   // runs waiting for tag slots are cancelled. Safe from any thread except a signal handler.
-  void interrupt();
+  // `why` starts the warning it logs ("interrupted: no new task runs will start; ...").
+  void interrupt(std::string_view why = "interrupted");
   bool interrupted() const noexcept { return interrupted_.load(std::memory_order_acquire); }
+
+  // The host stops waiting for code that does not stop (engine/abandon.cpp): after an
+  // interrupt's grace period, a second interrupt, or a task calling exit(). Every run of a
+  // live scope that is not terminal and that the engine can take over ends now in `state`
+  // with `message`: executing attempts are abandoned (their user code may go on, whatever
+  // it produces is discarded, as past a deadline), queued runs and pending retries end
+  // without starting. A run a worker is driving through a step at this moment (its hooks,
+  // a retry decision) finishes on its own. Returns how many runs it ended.
+  std::size_t abandon_unfinished(StateId state, const std::string& message);
+  // The same for one run; false when it is terminal or not the engine's to take over.
+  bool abandon_run(Run& run, StateId state, const std::string& message);
+  // Attempts whose run the engine took over (a timeout, abandon_*) and whose user code
+  // has not returned yet: the runner cannot be shut down while there are any.
+  std::int64_t abandoned_attempts_executing() const noexcept {
+    return abandoned_executing_.load(std::memory_order_acquire);
+  }
 
   // --- services behind the host API ---
 
   // Creates a run of `task` in `scope`. Futures in params ({"$rh_future": id}) and `deps`
   // become upstreams. Throws SubmitError.
-  RunRef submit(RunScope& scope, std::uint64_t parent_id, const TaskDef& task, std::string params,
-                const std::vector<DependencySpec>& deps);
+  // The run is a child of `parent` (in its scope), at most kMaxNestingDepth runs deep.
+  RunRef submit(const Run& parent, const TaskDef& task, std::string params, const std::vector<DependencySpec>& deps);
   // RH_OK, RH_TIMEOUT, RH_CANCELLED, RH_TIMED_OUT_ATTEMPT, or RH_ERROR (a run waiting on
   // itself; the reason in *error).
   std::int32_t wait_run(Run& run, std::int64_t deadline, std::string* error);
@@ -192,6 +221,8 @@ class Engine {
   // What an attempt's return code (and the time it returned) means for the run.
   AttemptEnd outcome_of(Run& run, AttemptContext& ctx, std::int32_t code, std::uint32_t generation,
                         const std::string& cache_key);
+  // The final message of a cancelled attempt.
+  std::string cancelled_message(const Run& run, const AttemptContext& ctx, std::int32_t code) const;
   // Runs a queued, not yet started run on the waiting attempt's own stack when the runner
   // allows it. Returns false when it did not (the caller then waits as usual).
   bool run_in_place(Run& target, const AttemptContext& waiter, std::int64_t deadline);
@@ -202,6 +233,10 @@ class Engine {
   void fail_past_deadline(Run& run);
   static void on_attempt_timeout(void* arg);
   void attempt_timed_out(Run& run);
+  // Bookkeeping of abandoned_attempts_executing(): a takeover (under the run's lock), and
+  // the abandoned attempt's user code returning.
+  void count_takeover(Run& run);
+  void attempt_returned_after_takeover(Run& run);
 
   // --- failures and retries (retry.cpp) ---
   struct RetryDecision {
@@ -244,7 +279,8 @@ class Engine {
   alignas(64) std::atomic<bool> interrupted_{false};
   char interrupted_line_end_[64 - sizeof(std::atomic<bool>)];
   std::mutex scopes_mutex_;
-  std::vector<RunScope*> scopes_;  // live scopes, for interrupt() and find_run()
+  std::vector<RunScope*> scopes_;                     // live scopes, for interrupt() and find_run()
+  std::atomic<std::int64_t> abandoned_executing_{0};  // rare paths only
 };
 
 // A snapshot of a run for hooks, retry conditions and the host API. Pointers into `run`:

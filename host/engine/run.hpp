@@ -75,9 +75,12 @@ using DoneFn = void (*)(void* arg, Run* run);
 enum class StopReason : std::uint8_t { None = 0, Cancelled = 1, TimedOut = 2 };
 
 struct AttemptState {
-  std::atomic<std::uint32_t> generation{0};       // bumps at each attempt start and on abandonment
-  std::atomic<std::uint8_t> stop{0};              // StopReason of the current generation
-  bool active = false;                            // user code of `generation` is executing
+  std::atomic<std::uint32_t> generation{0};  // bumps at each attempt start and on abandonment
+  std::atomic<std::uint8_t> stop{0};         // StopReason of the current generation
+  bool active = false;                       // user code of `generation` is executing
+  // Attempts of this run the engine took over (timeout, abandonment) whose user code has
+  // not returned yet (Engine::abandoned_attempts_executing).
+  std::atomic<std::uint16_t> abandoned_executing{0};
   std::atomic<std::int64_t> deadline{INT64_MAX};  // monotonic ns
   std::uint64_t timer_id = 0;                     // timeout timer, or retry-delay timer while AwaitingRetry
   rh_event* wait_token = nullptr;                 // what the attempt is blocked on, to wake it on stop
@@ -172,6 +175,10 @@ class Run {
   // Nothing to check or resolve before the run may start: no upstreams, no futures in its
   // parameters, its name final.
   bool inputs_ready() const noexcept { return upstreams_.empty() && !params_have_futures_ && name_rendered_; }
+  // How many runs deep it was submitted: 0 for the flow run (or a top-level task run), 1
+  // for what the flow submits, and so on. Set before the run starts.
+  std::uint16_t nesting_depth() const noexcept { return nesting_depth_; }
+  void set_nesting_depth(std::uint16_t depth) noexcept { nesting_depth_ = depth; }
   bool holds_slots() const noexcept { return holds_slots_; }
   void set_holds_slots(bool value) noexcept { holds_slots_ = value; }
 
@@ -198,6 +205,7 @@ class Run {
   bool name_rendered_ = true;
   bool holds_slots_ = false;
   std::atomic<Phase> phase_{Phase::Created};
+  std::uint16_t nesting_depth_ = 0;
   std::uint32_t run_count_ = 0;
   std::string name_;
   std::string params_;

@@ -18,6 +18,7 @@
 
 #include "engine/engine.hpp"
 #include "engine/execution_context.hpp"
+#include "runtime/signal_stack.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -172,6 +173,7 @@ void Engine::hand_to_runner(Run& run, rh_work_fn entry) {
 
 void Engine::attempt_entry(void* arg) {
   Run& run = *static_cast<Run*>(arg);
+  ensure_signal_stack();  // runners create their own threads: the crash handler needs room
   {
     Engine& engine = run.engine();
     const ContextScope context(engine);

@@ -43,6 +43,7 @@ void Engine::attempt_timed_out(Run& run) {
     if (!attempt.active || monotonic_ns() < attempt.deadline.load(std::memory_order_acquire)) return;
     attempt.active = false;
     attempt.timer_id = 0;
+    count_takeover(run);
     attempt.stop.store(static_cast<std::uint8_t>(StopReason::TimedOut), std::memory_order_release);
     if (attempt.wait_token != nullptr) runner_.set(attempt.wait_token);
     attempt.wait_token = nullptr;

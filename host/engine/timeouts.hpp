@@ -38,6 +38,7 @@ inline Engine::Closed Engine::close_attempt(Run& run, std::uint32_t generation) 
     std::lock_guard<SpinLock> lock(run.lock());
     AttemptState& attempt = run.attempt();
     if (!attempt.active || attempt.generation.load(std::memory_order_relaxed) != generation) {
+      attempt_returned_after_takeover(run);
       return Closed::Abandoned;
     }
     attempt.active = false;

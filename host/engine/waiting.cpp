@@ -72,6 +72,9 @@ bool Engine::run_in_place(Run& target, const AttemptContext& waiter, std::int64_
   // stack holds the waiter until it ends, so the waiter could not stop at a deadline.
   if (waiter.inline_depth >= runner_.inline_depth() || deadline != RH_DEADLINE_NONE) return false;
   if (waiter.run->attempt().deadline.load(std::memory_order_acquire) != RH_DEADLINE_NONE) return false;
+  // Nor a run with a timeout of its own: if it ignores its deadline, the engine abandons it,
+  // but the waiter beneath it on the same stack could not go on until it returned.
+  if (target.task().options.timeout_seconds > 0) return false;
   if (attempt_status(waiter) != RH_OK || !target.claim_queued()) return false;
   const ContextScope context(*this);  // the nested run is not the waiter's attempt
   drive(target, Where::worker(waiter.inline_depth + 1));

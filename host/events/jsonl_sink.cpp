@@ -1,5 +1,6 @@
 #include "events/jsonl_sink.hpp"
 
+#include "base/output_files.hpp"
 #include "base/time_format.hpp"
 
 #include <spdlog/spdlog.h>
@@ -40,15 +41,13 @@ nlohmann::json event_to_json(const TaskRunEvent& event) {
 }
 
 JsonlEventSink::JsonlEventSink(EventBus& bus, const std::string& path) : bus_(bus), path_(path) {
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw std::runtime_error("cannot open the events file '" + path + "': " + std::strerror(errno));
+  fd_ = open_for_append(path, "the events file");
   subscription_ = bus_.subscribe([this](const TaskRunEvent& event) { write(event); });
 }
 
 JsonlEventSink::~JsonlEventSink() {
   bus_.unsubscribe(subscription_);
   if (fd_ >= 0) ::close(fd_);
-  if (errors_ != 0) spdlog::error("{} event line(s) could not be written to '{}'", errors_.load(), path_);
 }
 
 void JsonlEventSink::write(const TaskRunEvent& event) {
@@ -60,13 +59,24 @@ void JsonlEventSink::write(const TaskRunEvent& event) {
     const ssize_t written = ::write(fd_, data, left);
     if (written < 0) {
       if (errno == EINTR) continue;
-      ++errors_;
+      if (errors_.fetch_add(1, std::memory_order_relaxed) == 0) first_error_.store(errno, std::memory_order_relaxed);
       return;
     }
     data += written;
     left -= static_cast<std::size_t>(written);
   }
   ++lines_;
+}
+
+}  // namespace rh::host
+
+namespace rh::host {
+
+std::string JsonlEventSink::loss_message() const {
+  const std::uint64_t lost = errors_.load(std::memory_order_relaxed);
+  if (lost == 0) return {};
+  return std::to_string(lost) + " event line(s) could not be written to the events file '" + path_ +
+         "': " + std::strerror(first_error_.load(std::memory_order_relaxed));
 }
 
 }  // namespace rh::host

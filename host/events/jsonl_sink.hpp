@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -15,7 +16,8 @@ namespace rh::host {
 
 class JsonlEventSink {
  public:
-  // Opens (creating or appending) and subscribes. Throws std::runtime_error naming the file.
+  // Opens (creating or appending; a regular file only, never through a symlink) and
+  // subscribes. Throws std::runtime_error (OutputFileError) naming the file.
   JsonlEventSink(EventBus& bus, const std::string& path);
   ~JsonlEventSink();
   JsonlEventSink(const JsonlEventSink&) = delete;
@@ -23,6 +25,8 @@ class JsonlEventSink {
 
   std::uint64_t lines_written() const noexcept { return lines_; }
   std::uint64_t write_errors() const noexcept { return errors_; }
+  // "N event line(s) could not be written to the events file 'F': <why>", or empty.
+  std::string loss_message() const;
 
  private:
   void write(const TaskRunEvent& event);
@@ -33,6 +37,7 @@ class JsonlEventSink {
   std::uint64_t subscription_ = 0;
   std::atomic<std::uint64_t> lines_{0};
   std::atomic<std::uint64_t> errors_{0};
+  std::atomic<int> first_error_{0};
 };
 
 // The JSON object of one event line.

@@ -94,6 +94,12 @@ int32_t api_submit(rh_context* ctx, const rh_submit_request* request, rh_run** o
     }
     Run& parent = *attempt_of(ctx)->run;
     Engine& engine = parent.engine();
+    // An interrupted host creates nothing more: a flow looping over a million submissions
+    // stops at its next one instead of making a million cancelled runs first.
+    if (engine.interrupted() && engine.attempt_status(*attempt_of(ctx)) == RH_CANCELLED) {
+      report(err, "rh::CancelledError", "the host was interrupted: no new task runs are submitted");
+      return RH_CANCELLED;
+    }
     const std::string_view name = to_string_view(request->task_name);
     const TaskDef* task = engine.registry().find(name);
     if (task == nullptr || task->is_flow) {
@@ -114,7 +120,7 @@ int32_t api_submit(rh_context* ctx, const rh_submit_request* request, rh_run** o
       deps.push_back(DependencySpec{run_of(dep.run), (dep.flags & RH_DEP_ALLOW_FAILURE) != 0});
     }
     const std::string params_text = params == "{}" ? std::string() : std::string(params);
-    RunRef run = engine.submit(*parent.scope(), parent.id(), *task, params_text, deps);
+    RunRef run = engine.submit(parent, *task, params_text, deps);
     *out = handle_of(run.detach());
     return RH_OK;
   } catch (const std::exception& e) {

@@ -2,9 +2,15 @@
 
 #include "base/clock.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace rh::host {
+namespace {
+
+constexpr std::chrono::nanoseconds kLongestSleep = std::chrono::hours(1);
+
+}  // namespace
 
 TimerService::~TimerService() {
   {
@@ -50,12 +56,16 @@ void TimerService::loop() {
   while (!stopping_) {
     if (queue_.empty()) {
       wake_.wait(lock);
+      wakeups_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     const std::int64_t now = monotonic_ns();
     auto first = queue_.begin();
     if (first->first > now) {
-      wake_.wait_for(lock, std::chrono::nanoseconds(first->first - now));
+      // In bounded steps: the library adds the duration to its clock's now, and a deadline
+      // far away (INT64_MAX: never) would overflow into the past and make this loop spin.
+      wake_.wait_for(lock, std::min(std::chrono::nanoseconds(first->first - now), kLongestSleep));
+      wakeups_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     const Entry entry = first->second;

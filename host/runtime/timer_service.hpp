@@ -3,6 +3,7 @@
 // the destructor. Callbacks must not block; they hand real work to a runner.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -28,6 +29,9 @@ class TimerService {
   bool cancel(std::uint64_t id);
   // Timers not yet fired.
   std::size_t pending() const;
+  // How many times the timer thread woke up: lets a test see that it sleeps, rather than
+  // spins, until a far deadline.
+  std::uint64_t wakeups() const noexcept { return wakeups_.load(std::memory_order_relaxed); }
 
  private:
   struct Entry {
@@ -45,6 +49,7 @@ class TimerService {
   std::unordered_map<std::uint64_t, Queue::iterator> by_id_;
   std::uint64_t next_id_ = 1;
   bool stopping_ = false;
+  std::atomic<std::uint64_t> wakeups_{0};
   std::thread thread_;
 };
 

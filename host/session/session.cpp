@@ -54,6 +54,14 @@ std::unique_ptr<RunScope> Session::run(const TaskDef& def, std::string params_js
   return engine().run(def, std::move(params_json));
 }
 
+std::unique_ptr<RunScope> Session::open_scope() { return engine().open_scope(); }
+
+void Session::start_root(RunScope& scope, const TaskDef& def, std::string params_json) {
+  engine().start_root(scope, def, std::move(params_json));
+}
+
+void Session::wait(RunScope& scope) { engine().wait(scope); }
+
 void Session::interrupt() {
   if (engine_) engine_->interrupt();
 }

@@ -61,6 +61,10 @@ class Session {
   void start_runner(const std::string& name_or_path, const nlohmann::json& options = nlohmann::json::object());
   // Runs a flow or a task to completion (every run it made is terminal). After start_runner.
   std::unique_ptr<RunScope> run(const TaskDef& def, std::string params_json = {});
+  // The same in steps (Engine::open_scope, start_root, wait).
+  std::unique_ptr<RunScope> open_scope();
+  void start_root(RunScope& scope, const TaskDef& def, std::string params_json = {});
+  void wait(RunScope& scope);
   // Ctrl-C; safe from any thread but a signal handler. Nothing before start_runner.
   void interrupt();
   bool interrupted() const noexcept;

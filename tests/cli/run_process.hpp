@@ -26,11 +26,13 @@ namespace rh::testing {
 enum class Stream { out, err };
 
 // When `marker` has appeared on `stream` (searched after the previous step's match on the
-// same stream), run `action` (if any), then send `signal` to the child (if not 0).
+// same stream), run `action` (if any), then send `signal` to the child (if not 0), `copies`
+// times back to back (as `timeout` does: to the process, then to its group).
 struct ProcessStep {
   Stream stream = Stream::out;
   std::string marker;
   int signal = 0;
+  int copies = 1;
   std::function<void()> action;
 };
 
@@ -128,7 +130,7 @@ inline ProcessResult run_process(const std::vector<std::string>& args, const Pro
       from = at + step.marker.size();
       ++result.steps_done;
       if (step.action) step.action();
-      if (step.signal != 0) kill(pid, step.signal);
+      for (int i = 0; step.signal != 0 && i < step.copies; ++i) kill(pid, step.signal);
     }
   };
 

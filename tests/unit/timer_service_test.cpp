@@ -203,3 +203,28 @@ TEST(TimerService, DestroyingWithPendingTimersDoesNotRunThem) {
 }
 
 }  // namespace
+
+namespace {
+
+// A deadline at the far end of the clock (INT64_MAX is "never") must not make the timer
+// thread spin: the library's wait_for adds the duration to its own now and overflowed into
+// the past, so the thread woke at once, forever, and starved cancel() and new timers.
+TEST(TimerService, FarDeadlinesDoNotMakeTheThreadSpin) {
+  TimerService timers;
+  std::promise<void> near_fired;
+  auto fire = [](void* arg) { static_cast<std::promise<void>*>(arg)->set_value(); };
+  const std::uint64_t never = timers.schedule(
+      INT64_MAX, +[](void*) {}, nullptr);
+  const std::uint64_t far = timers.schedule(
+      INT64_MAX - 1, +[](void*) {}, nullptr);
+  timers.schedule(monotonic_ns() + 50'000'000, fire, &near_fired);  // 50 ms
+  near_fired.get_future().wait();
+  // Woken by each schedule and once for the near deadline; a spinning thread counts
+  // millions in 50 ms.
+  EXPECT_LT(timers.wakeups(), 20u);
+  EXPECT_TRUE(timers.cancel(far));
+  EXPECT_TRUE(timers.cancel(never));
+  EXPECT_EQ(timers.pending(), 0u);
+}
+
+}  // namespace

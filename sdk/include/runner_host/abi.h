@@ -218,7 +218,8 @@ typedef struct rh_host_api {
 
   /* Creates a task run as a child of ctx's run (or of ctx's flow). On success *out holds
    * one reference the caller must release. RH_ERROR with a message for an unknown task,
-   * bad params JSON or a run waiting on itself. [runner-worker; never blocks] */
+   * bad params JSON or a run waiting on itself; RH_CANCELLED (nothing created) once the
+   * host was interrupted. [runner-worker; never blocks] */
   int32_t (*submit)(rh_context* ctx, const rh_submit_request* request, rh_run** out, rh_error_sink* err);
   void (*run_retain)(rh_run* run);  /* [any-thread] */
   void (*run_release)(rh_run* run); /* [any-thread] */

@@ -65,7 +65,7 @@ class TaskContext {
 
   // Creates a run of `task`. Futures inside params (or in options.wait_for) are waited for
   // before it starts. Null params mean {}. Throws UsageError for an unknown task or bad
-  // parameters.
+  // parameters, CancelledError once the host was interrupted.
   Future submit(std::string_view task, const json& params = json(), const SubmitOptions& options = {}) const {
     if (!params.is_null() && !params.is_object()) {
       throw UsageError("parameters of '" + std::string(task) + "' must be a JSON object");
@@ -80,9 +80,9 @@ class TaskContext {
     rh_submit_request request{sizeof(rh_submit_request), to_rh_str(task), to_rh_str(text), deps.data(), deps.size()};
     rh_run* run = nullptr;
     ErrorCapture error;
-    if (detail::host().submit(call_->ctx, &request, &run, &error.sink) != RH_OK) {
-      throw UsageError(error.message);
-    }
+    const int32_t status = detail::host().submit(call_->ctx, &request, &run, &error.sink);
+    if (status == RH_CANCELLED) throw CancelledError(error.message);
+    if (status != RH_OK) throw UsageError(error.message);
     return Future(run);
   }
 

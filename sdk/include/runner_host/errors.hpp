@@ -52,8 +52,13 @@ class TaskRunError : public std::runtime_error {
       text += ": " + type + ": " + message;
     else if (!state.message.empty())
       text += ": " + state.message;
+    // Each level of nested runs that fail wraps the one below: without a cap, 10,000 levels
+    // would make messages of gigabytes in all. The cause is at the end, so keep the end.
+    if (text.size() > kMaxDescription)
+      text = "task run ended " + state.name + ": ..." + text.substr(text.size() - kMaxDescription);
     return text;
   }
+  static constexpr std::size_t kMaxDescription = 2000;
 
   State state_;
   std::string error_type_;

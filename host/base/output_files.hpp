@@ -1,0 +1,34 @@
+// Files the host writes on the user's behalf (--report, --events), created so that nothing
+// else can be made to receive them: a planted symlink, a FIFO or a device node at the path
+// is refused rather than followed, written to or replaced, and a report is never seen half
+// written, even after a kill.
+#pragma once
+
+#include <functional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+
+namespace rh::host {
+
+class OutputFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Refuses a path the host cannot or must not write: an existing entry that is not a regular
+// file (directory, symlink, FIFO, device, socket), or a directory it cannot create files
+// in. `what` names the file in the message ("the report"). Throws OutputFileError.
+void check_output_path(const std::string& path, const char* what);
+
+// Writes the file through `write`, then puts it in place at once: the content goes to an
+// unnamed file in the same directory (O_TMPFILE; where the file system lacks it, a new file
+// created exclusively, without following links, and removed on failure) that is linked
+// and renamed over `path` only when complete. Throws OutputFileError naming the file.
+void write_file_atomically(const std::string& path, const char* what, const std::function<void(std::ostream&)>& write);
+
+// Opens `path` for appending (creating it), refusing what check_output_path refuses; never
+// blocks on a FIFO and never follows a symlink. Throws OutputFileError.
+int open_for_append(const std::string& path, const char* what);
+
+}  // namespace rh::host

@@ -1,0 +1,69 @@
+#include "cli/run_outputs.hpp"
+
+#include "cli/exit_codes.hpp"
+#include "cli/logging.hpp"
+#include "cli/report.hpp"
+
+#include <string>
+
+namespace rh::host {
+
+bool RunOutputs::every_run_completed() const {
+  if (const RunRef& flow = scope_->flow_run(); flow && !is_completed(flow->state())) return false;
+  for (const RunRef& run : scope_->runs()) {
+    if (!is_completed(run->state())) return false;
+  }
+  return true;
+}
+
+void RunOutputs::print_outcome() const {
+  if (!target_->is_flow) {
+    const std::vector<RunRef> runs = scope_->runs();
+    if (runs.empty()) return;
+    const Run& run = *runs.front();
+    if (is_completed(run.state())) {
+      out_ << (run.result().empty() ? std::string("null") : run.result()) << '\n';
+    } else {
+      const RunError* error = run.error();
+      write_notice(
+          err_, config_.log_format,
+          "task run '" + run.name() + "' ended " + std::string(state_name(run.state())) + ": " +
+              (error != nullptr ? error->type + ": " + error->message : std::string(run.message(run.current()))));
+    }
+    if (runs.size() > 1) print_summary(out_, *scope_);
+    return;
+  }
+  print_summary(out_, *scope_);
+  const Run& flow = *scope_->flow_run();
+  out_ << "flow " << target_->name << " (" << flow.name() << ") " << state_name(flow.state());
+  if (is_completed(flow.state())) {
+    out_ << ": " << (flow.result().empty() ? std::string("null") : flow.result());
+  } else if (state_name(flow.state()) == "Cancelled" || flow.error() == nullptr) {
+    // A cancelled flow says why it was cancelled, not which of its waits noticed first.
+    if (const std::string_view message = flow.message(flow.current()); !message.empty()) out_ << ": " << message;
+  } else {
+    out_ << ": " << flow.error()->type << ": " << flow.error()->message;
+  }
+  out_ << '\n';
+}
+
+int RunOutputs::write(bool interrupted, int status) {
+  print_outcome();
+  out_.flush();
+  if (config_.report) {
+    try {
+      write_report_file(*config_.report, *scope_, runner_, interrupted);
+    } catch (const std::exception& e) {
+      err_ << "runner-host: " << e.what() << '\n';
+      return kExitUsage;
+    }
+  }
+  if (events_ != nullptr && events_->write_errors() != 0) {
+    err_ << "runner-host: " << events_->loss_message() << '\n';
+    if (status == kExitOk) status = kExitRunFailed;
+  }
+  err_.flush();
+  return status;
+}
+
+}  // namespace rh::host

@@ -1,0 +1,55 @@
+// What a run leaves behind, written exactly once: the outcome on stdout (the table, the
+// flow's final state), the report file, and a word on event lines that were lost. The
+// normal end of a run writes it from the main thread; a forced end (a second interrupt, a
+// task calling exit()) from wherever that happens, just before the process ends. Whoever
+// claims it first writes it; the other finds it taken.
+#pragma once
+
+#include "cli/run_config.hpp"
+#include "engine/run_scope.hpp"
+#include "engine/task_registry.hpp"
+#include "events/jsonl_sink.hpp"
+
+#include <atomic>
+#include <ostream>
+#include <string>
+
+namespace rh::host {
+
+class RunOutputs {
+ public:
+  RunOutputs(const RunConfig& config, std::ostream& out, std::ostream& err) : config_(config), out_(out), err_(err) {}
+
+  // Before the run starts (all of it must outlive the run).
+  void bind(const RunScope& scope, const TaskDef& target, std::string runner, const JsonlEventSink* events) {
+    scope_ = &scope;
+    target_ = &target;
+    runner_ = std::move(runner);
+    events_ = events;
+  }
+
+  // Whether every run of the scope completed.
+  bool every_run_completed() const;
+
+  // Claims the outputs: false when someone else already did (and is about to end the process).
+  bool claim() noexcept { return !claimed_.exchange(true, std::memory_order_acq_rel); }
+  bool claimed() const noexcept { return claimed_.load(std::memory_order_acquire); }
+
+  // Writes them (after claim()) and returns the exit status: `status`, or 2 when the report
+  // could not be written, or 1 instead of 0 when event lines were lost.
+  int write(bool interrupted, int status);
+
+ private:
+  void print_outcome() const;
+
+  const RunConfig& config_;
+  std::ostream& out_;
+  std::ostream& err_;
+  const RunScope* scope_ = nullptr;
+  const TaskDef* target_ = nullptr;
+  std::string runner_;
+  const JsonlEventSink* events_ = nullptr;
+  std::atomic<bool> claimed_{false};
+};
+
+}  // namespace rh::host
