@@ -15,9 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -107,26 +105,19 @@ class TbbRunner final : public rh::Runner {
       return;
     }
     // From outside our tasks (the host thread, the timer thread): enqueue never blocks the
-    // caller (unlike task_arena::execute); these are counted for shutdown.
-    enqueued_.fetch_add(1, std::memory_order_relaxed);
-    arena_->enqueue([this, fn, arg] {
-      run_item(fn, arg);
-      finished_enqueued();
-    });
+    // caller (unlike task_arena::execute). The task belongs to the group too (defer), so the
+    // group's wait covers it: the last thing a finished item touches is the group's own count,
+    // which oneTBB's wait is built to be woken by. (A counter of ours, decremented and then
+    // notified, left a window in which shutdown saw zero, returned, and the runner was freed
+    // while the worker still read it.)
+    arena_->enqueue(group_->defer([this, fn, arg] { run_item(fn, arg); }));
   }
 
   void shutdown() override {
     if (!started_.load() || stopped_.exchange(true)) return;
-    // Enqueued items may spawn into the group and group tasks may (through timers) cause
-    // enqueues; alternate until both are drained.
-    do {
-      {
-        std::unique_lock<std::mutex> lock(idle_mutex_);
-        shutting_down_.store(true);
-        idle_cv_.wait(lock, [this] { return enqueued_.load() == 0; });
-      }
-      arena_->execute([this] { group_->wait(); });
-    } while (enqueued_.load() != 0);
+    // Every item is in the group, whether a task spawned it or another thread enqueued it, and
+    // a task suspended in event_wait is still running: one wait drains them all.
+    arena_->execute([this] { group_->wait(); });
     set_running_runner(nullptr);  // this thread may have run items inside group_->wait()
   }
 
@@ -224,13 +215,6 @@ class TbbRunner final : public rh::Runner {
                          "them. The fiber runner has no such limit.");
   }
 
-  void finished_enqueued() {
-    if (enqueued_.fetch_sub(1) == 1 && shutting_down_.load()) {
-      std::lock_guard<std::mutex> lock(idle_mutex_);
-      idle_cv_.notify_all();
-    }
-  }
-
   std::uint32_t workers_ = 1;
   std::unique_ptr<tbb::global_control> control_;
   std::unique_ptr<tbb::task_arena> arena_;
@@ -238,13 +222,9 @@ class TbbRunner final : public rh::Runner {
   std::unique_ptr<tbb::task_group> group_ = std::make_unique<tbb::task_group>();
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
-  std::atomic<bool> shutting_down_{false};
-  std::atomic<std::int64_t> enqueued_{0};   // items from outside the arena not yet finished
   std::atomic<std::int64_t> suspended_{0};  // tasks suspended in event_wait right now
   const std::int64_t suspend_budget_ = suspend_budget();
   std::atomic<bool> budget_warned_{false};
-  std::mutex idle_mutex_;
-  std::condition_variable idle_cv_;
 };
 
 }  // namespace

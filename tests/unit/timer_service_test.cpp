@@ -2,6 +2,9 @@
 // before a callback starts. Each test uses its own service. To make orderings deterministic
 // without sleeping, a "gate" callback holds the timer thread while the test schedules the
 // timers under test with deadlines already in the past; opening the gate lets them all run.
+// What the callbacks touch (gates, recorders, marks) is declared before the service, so the
+// service's destructor joins the timer thread before they are destroyed: a recorder destroyed
+// first was still being notified by the thread that had just recorded into it.
 #include "runtime/timer_service.hpp"
 #include "base/clock.hpp"
 
@@ -83,9 +86,9 @@ class Recorder {
 };
 
 TEST(TimerService, IdsArePositiveAndDistinct) {
-  TimerService timers;
   Recorder recorder;
   Recorder::Mark mark{&recorder, "x"};
+  TimerService timers;
   const auto far = monotonic_ns() + 3600'000'000'000;  // never reached: cancelled below
   const auto a = timers.schedule(far, &Recorder::record, &mark);
   const auto b = timers.schedule(far, &Recorder::record, &mark);
@@ -96,11 +99,11 @@ TEST(TimerService, IdsArePositiveAndDistinct) {
 }
 
 TEST(TimerService, CallbacksRunInDeadlineOrder) {
-  TimerService timers;
   Gate gate;
-  gate.close_on(timers);
   Recorder recorder;
   Recorder::Mark first{&recorder, "first"}, second{&recorder, "second"}, third{&recorder, "third"};
+  TimerService timers;
+  gate.close_on(timers);
   // Scheduled out of order; all due (past deadlines), so only the deadline decides.
   timers.schedule(30, &Recorder::record, &third);
   timers.schedule(10, &Recorder::record, &first);
@@ -110,22 +113,22 @@ TEST(TimerService, CallbacksRunInDeadlineOrder) {
 }
 
 TEST(TimerService, EqualDeadlinesRunInSchedulingOrder) {
-  TimerService timers;
   Gate gate;
-  gate.close_on(timers);
   Recorder recorder;
   Recorder::Mark a{&recorder, "a"}, b{&recorder, "b"}, c{&recorder, "c"};
+  TimerService timers;
+  gate.close_on(timers);
   for (auto* mark : {&a, &b, &c}) timers.schedule(5, &Recorder::record, mark);
   gate.open();
   EXPECT_EQ(recorder.wait_for(3), (std::vector<std::string>{"a", "b", "c"}));
 }
 
 TEST(TimerService, FutureDeadlineRunsAfterDueOnes) {
-  TimerService timers;
   Gate gate;
-  gate.close_on(timers);
   Recorder recorder;
   Recorder::Mark soon{&recorder, "soon"}, now{&recorder, "now"};
+  TimerService timers;
+  gate.close_on(timers);
   // "soon" is due shortly after "now"; if it is not yet due when "now" has run, the thread
   // must sleep until its deadline and wake for it on its own.
   timers.schedule(monotonic_ns() + 20'000'000, &Recorder::record, &soon);
@@ -135,11 +138,11 @@ TEST(TimerService, FutureDeadlineRunsAfterDueOnes) {
 }
 
 TEST(TimerService, CancelBeforeFiringPreventsTheCallback) {
-  TimerService timers;
   Gate gate;
-  gate.close_on(timers);
   Recorder recorder;
   Recorder::Mark cancelled{&recorder, "cancelled"}, sentinel{&recorder, "sentinel"};
+  TimerService timers;
+  gate.close_on(timers);
   const auto id = timers.schedule(10, &Recorder::record, &cancelled);
   EXPECT_EQ(timers.pending(), 1u);
   EXPECT_TRUE(timers.cancel(id));
@@ -154,9 +157,9 @@ TEST(TimerService, CancelBeforeFiringPreventsTheCallback) {
 }
 
 TEST(TimerService, CancelAfterFiringReturnsFalse) {
-  TimerService timers;
   Recorder recorder;
   Recorder::Mark mark{&recorder, "fired"};
+  TimerService timers;
   const auto id = timers.schedule(0, &Recorder::record, &mark);
   recorder.wait_for(1);
   EXPECT_FALSE(timers.cancel(id));
@@ -164,8 +167,8 @@ TEST(TimerService, CancelAfterFiringReturnsFalse) {
 }
 
 TEST(TimerService, CancelWhileFiringReturnsFalse) {
-  TimerService timers;
   Gate gate;
+  TimerService timers;
   const auto id = gate.schedule_on(timers);
   gate.wait_entered();  // the callback has started: too late to cancel
   EXPECT_FALSE(timers.cancel(id));
@@ -173,13 +176,13 @@ TEST(TimerService, CancelWhileFiringReturnsFalse) {
 }
 
 TEST(TimerService, PendingCountsTimersNotYetFired) {
-  TimerService timers;
-  EXPECT_EQ(timers.pending(), 0u);
   Gate gate;
-  gate.close_on(timers);
-  EXPECT_EQ(timers.pending(), 0u);  // the gate is running, no longer pending
   Recorder recorder;
   Recorder::Mark a{&recorder, "a"}, b{&recorder, "b"}, c{&recorder, "c"};
+  TimerService timers;
+  EXPECT_EQ(timers.pending(), 0u);
+  gate.close_on(timers);
+  EXPECT_EQ(timers.pending(), 0u);  // the gate is running, no longer pending
   timers.schedule(1, &Recorder::record, &a);
   const auto id_b = timers.schedule(2, &Recorder::record, &b);
   timers.schedule(3, &Recorder::record, &c);

@@ -1,0 +1,50 @@
+# RH_SANITIZE: build everything (host, runners, plugins, tests, benchmarks) with a sanitizer.
+#   address  AddressSanitizer + LeakSanitizer + UndefinedBehaviorSanitizer, any report fatal
+#   thread   ThreadSanitizer
+# Compile and link flags go to every target of this project through add_compile_options and
+# add_link_options, never into the exported SDK target: a plugin built against an installed
+# runner-host gets no sanitizer from it. Sanitized code finds out with the compiler's own
+# macros (__SANITIZE_ADDRESS__, __SANITIZE_THREAD__); runners/common/sanitizer_fibers.hpp holds
+# the stack-switch annotations. docs/hardening.md ("Sanitizers") says what runs and why.
+set(RH_SANITIZE "" CACHE STRING "Build with a sanitizer: empty, 'address' (ASan+UBSan) or 'thread' (TSan)")
+set_property(CACHE RH_SANITIZE PROPERTY STRINGS "" address thread)
+
+if(RH_SANITIZE STREQUAL "")
+  return()
+elseif(RH_SANITIZE STREQUAL "address")
+  set(RH_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined)
+elseif(RH_SANITIZE STREQUAL "thread")
+  set(RH_SANITIZER_FLAGS -fsanitize=thread)
+else()
+  message(FATAL_ERROR "RH_SANITIZE must be empty, 'address' or 'thread', not '${RH_SANITIZE}'")
+endif()
+
+# -O1 with frame pointers and line tables: the sanitizers' recommended setting (exact stack
+# traces), and much faster to build than -O3 instrumented code. It comes after the build
+# type's -O3, so it wins; NDEBUG stays, so the suites test what a Release build does.
+add_compile_options(${RH_SANITIZER_FLAGS} -fno-omit-frame-pointer -O1 -g1)
+add_link_options(${RH_SANITIZER_FLAGS})
+message(STATUS "runner-host: sanitizer build (${RH_SANITIZE}): ${RH_SANITIZER_FLAGS}")
+
+# Every test runs with the sanitizer's options in its environment, and so does every process a
+# test starts (the CLI suites run runner-host as a child, which inherits it): ctest reads this
+# file before it runs anything and sets the variables in its own environment. Any report ends
+# the process with exit code 66 (halt_on_error and exitcode), which no test expects of
+# runner-host (0, 1, 2 or 130). The suppression files are in tests/sanitizers/, each entry
+# with the reason it is a false positive.
+set(RH_SANITIZER_SUPPRESSIONS ${PROJECT_SOURCE_DIR}/tests/sanitizers)
+set(RH_SANITIZER_ENV_FILE ${CMAKE_BINARY_DIR}/sanitizer_environment.cmake)
+set(common "halt_on_error=1:exitcode=66:print_stacktrace=1")
+if(RH_SANITIZE STREQUAL "address")
+  # detect_stack_use_after_return stays off: its fake stacks are per thread and are reclaimed by
+  # comparing stack pointers, which means nothing once tasks run on fiber and coroutine stacks
+  # (docs/hardening.md).
+  file(WRITE ${RH_SANITIZER_ENV_FILE}
+    "set(ENV{ASAN_OPTIONS} \"${common}:detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=0:suppressions=${RH_SANITIZER_SUPPRESSIONS}/asan.supp\")\n"
+    "set(ENV{LSAN_OPTIONS} \"suppressions=${RH_SANITIZER_SUPPRESSIONS}/lsan.supp\")\n"
+    "set(ENV{UBSAN_OPTIONS} \"${common}:suppressions=${RH_SANITIZER_SUPPRESSIONS}/ubsan.supp\")\n")
+else()
+  file(WRITE ${RH_SANITIZER_ENV_FILE}
+    "set(ENV{TSAN_OPTIONS} \"${common}:second_deadlock_stack=1:suppressions=${RH_SANITIZER_SUPPRESSIONS}/tsan.supp\")\n")
+endif()
+set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY TEST_INCLUDE_FILES ${RH_SANITIZER_ENV_FILE})
