@@ -1,5 +1,7 @@
 #include "engine/task_registry.hpp"
 
+#include "base/json_input.hpp"
+
 #include <runner_host/abi.h>
 
 namespace rh::host {
@@ -50,11 +52,17 @@ void TaskRegistry::add_library(const rh_task_library& library, const std::string
     }
     const std::string options_text = text(raw.options_json);
     try {
-      def.declared_options = options_text.empty() ? nlohmann::json::object() : nlohmann::json::parse(options_text);
+      def.declared_options = options_text.empty() ? nlohmann::json::object() : parse_json_input(options_text);
       def.options_json = def.declared_options;
       def.options = parse_task_options(def.options_json, def.name);
-    } catch (const nlohmann::json::exception& e) {
-      throw RegistryError("plugin '" + plugin + "': task '" + def.name + "': options are not valid JSON: " + e.what());
+    } catch (const JsonInputError& e) {
+      std::string why;
+      switch (e.kind()) {
+        case JsonInputError::Kind::Syntax: why = "options are not valid JSON: " + e.reason(); break;
+        case JsonInputError::Kind::TooLarge: why = "options JSON " + e.reason(); break;
+        default: why = std::string("options JSON: ") + e.what(); break;
+      }
+      throw RegistryError("plugin '" + plugin + "': task '" + def.name + "': " + why);
     } catch (const OptionError& e) {
       throw RegistryError("plugin '" + plugin + "': " + e.what());
     }
