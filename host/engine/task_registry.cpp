@@ -19,6 +19,13 @@ const T& element(const T* first, std::size_t index) {
   return *reinterpret_cast<const T*>(reinterpret_cast<const char*>(first) + index * stride);
 }
 
+// Whether an array's stride is a size a C compiler can give the struct: a multiple of its
+// alignment. Any other would put the elements after the first at misaligned addresses.
+template <class T>
+bool aligned_stride(const T* first) {
+  return first->struct_size % alignof(T) == 0;
+}
+
 void TaskRegistry::add_library(const rh_task_library& library, const std::string& plugin) {
   if (!RH_HAS_FIELD(&library, rh_task_library, task_count)) {
     throw RegistryError("plugin '" + plugin + "': its task library table (" + std::to_string(library.struct_size) +
@@ -26,6 +33,11 @@ void TaskRegistry::add_library(const rh_task_library& library, const std::string
   }
   if (library.task_count > 0 && (library.tasks == nullptr || !RH_HAS_FIELD(library.tasks, rh_task_def, user_data))) {
     throw RegistryError("plugin '" + plugin + "': its task definitions are too small to hold a task");
+  }
+  if (library.task_count > 0 && !aligned_stride(library.tasks)) {
+    throw RegistryError("plugin '" + plugin + "': its task definitions claim " +
+                        std::to_string(library.tasks->struct_size) + " bytes, not a multiple of their alignment (" +
+                        std::to_string(alignof(rh_task_def)) + ")");
   }
   std::deque<TaskDef> incoming;
   for (std::size_t i = 0; i < library.task_count; ++i) {
@@ -70,7 +82,7 @@ void TaskRegistry::add_library(const rh_task_library& library, const std::string
     def.user_data = raw.user_data;
     // Trailing fields are read only when the plugin's struct has them.
     if (RH_HAS_FIELD(&raw, rh_task_def, hook_count) && raw.hook_count > 0) {
-      if (raw.hooks == nullptr || !RH_HAS_FIELD(raw.hooks, rh_hook, user_data)) {
+      if (raw.hooks == nullptr || !RH_HAS_FIELD(raw.hooks, rh_hook, user_data) || !aligned_stride(raw.hooks)) {
         throw RegistryError("plugin '" + plugin + "': task '" + def.name + "' has an invalid hook table");
       }
       for (std::size_t h = 0; h < raw.hook_count; ++h) {

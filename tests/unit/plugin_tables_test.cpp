@@ -1,7 +1,8 @@
 // What the host checks in the tables a plugin hands it, built here from plain structs as a
 // plugin in any language could: the descriptor and a runner's table
 // (plugins/descriptor_checks.hpp, as the loader calls them after its entry point returns),
-// and a task library's task and hook tables (TaskRegistry::add_library).
+// and a task library's task and hook tables (TaskRegistry::add_library), including the
+// inputs fuzzing found (fuzz/plugin_descriptor_fuzzer.cpp).
 #include "engine/task_registry.hpp"
 #include "plugins/descriptor_checks.hpp"
 
@@ -30,6 +31,7 @@ using ::testing::HasSubstr;
 rh_str text(const char* s) { return rh_str{s, std::strlen(s)}; }
 
 std::int32_t run_task(void*, const rh_task_call*) { return RH_TASK_COMPLETED; }
+std::int32_t run_hook(void*, const rh_run_view*, rh_error_sink*) { return RH_OK; }
 const rh_task_library* no_library(rh_error_sink*) { return nullptr; }
 
 template <class Check>
@@ -141,6 +143,32 @@ TEST(TaskTables, AValidTableRegistersEveryTask) {
   registry.add_library(table.library, "p.so");
   ASSERT_EQ(registry.tasks().size(), 3u);
   EXPECT_EQ(registry.tasks()[2]->name, "t2");
+}
+
+TEST(TaskTables, AMisalignedStrideIsRefused) {
+  // Found by fuzzing: a struct_size no compiler gives rh_task_def (85, not a multiple of 8)
+  // put every element after the first at a misaligned address.
+  TaskTable table(2, 85);
+  EXPECT_EQ(registry_error(table.library),
+            "plugin 'p.so': its task definitions claim 85 bytes, not a multiple of their alignment (8)");
+}
+
+TEST(TaskTables, AMisalignedHookStrideIsRefused) {
+  TaskTable table(1, sizeof(rh_task_def));
+  std::vector<std::max_align_t> storage(8);
+  auto* bytes = reinterpret_cast<unsigned char*>(storage.data());
+  const std::size_t stride = sizeof(rh_hook) + 4;
+  for (std::size_t i = 0; i < 2; ++i) {
+    rh_hook hook{};
+    hook.struct_size = static_cast<std::uint32_t>(stride);
+    hook.kind = RH_HOOK_ON_RUNNING;
+    hook.call = run_hook;
+    std::memcpy(bytes + i * stride, &hook, sizeof hook);
+  }
+  auto* def = reinterpret_cast<rh_task_def*>(table.storage.data());
+  def->hooks = reinterpret_cast<const rh_hook*>(bytes);
+  def->hook_count = 2;
+  EXPECT_EQ(registry_error(table.library), "plugin 'p.so': task 't0' has an invalid hook table");
 }
 
 TEST(TaskTables, OptionsJsonOutOfRangeNamesTheOption) {
