@@ -111,18 +111,21 @@ void TaskRegistry::apply_overrides(const nlohmann::json& overrides, const std::s
   // Validate everything first so a bad entry changes nothing.
   std::vector<std::pair<TaskDef*, std::pair<nlohmann::json, TaskOptions>>> staged;
   for (auto it = overrides.begin(); it != overrides.end(); ++it) {
+    // The key comes from the config: quoted in the message unless it is a plain word, so
+    // that the message stays one line whatever it holds.
+    const std::string where = source + ": " + member_path("tasks", it.key());
     auto found = by_name_.find(it.key());
     if (found == by_name_.end()) {
-      throw RegistryError(source + ": tasks." + it.key() + ": no loaded library defines a task '" + it.key() + "'");
+      throw RegistryError(where + ": no loaded library defines a task '" + one_line(it.key(), 200) + "'");
     }
-    if (!it->is_object()) throw RegistryError(source + ": tasks." + it.key() + " must be an object of options");
+    if (!it->is_object()) throw RegistryError(where + " must be an object of options");
     nlohmann::json merged = found->second->declared_options;
     for (auto field = it->begin(); field != it->end(); ++field) merged[field.key()] = *field;
     try {
       TaskOptions parsed = parse_task_options(merged, it.key());
       staged.push_back({found->second, {std::move(merged), std::move(parsed)}});
     } catch (const OptionError& e) {
-      throw RegistryError(source + ": tasks." + it.key() + ": " + e.what());
+      throw RegistryError(where + ": " + e.what());
     }
   }
   for (auto& [def, options] : staged) {

@@ -105,6 +105,14 @@ TEST(CliLimits, RetriesThatDoubleABackoffBeyondThirtyDays) {
                       "smaller factor or fewer retries");
 }
 
+TEST(CliLimits, ATaskOverrideKeyHoldingANewlineIsQuoted) {
+  // Found by fuzzing: the key went into the message as it was, which took two lines.
+  TempDir dir;
+  write_file(dir.file("c.json"), config_for("echo", R"("tasks": {"a\nb": {}})"));
+  const std::string line = expect_usage_error(run_host({"--config", dir.file("c.json")}));
+  EXPECT_EQ(line, "runner-host: " + dir.file("c.json") + R"(: tasks["a\nb"]: no loaded library defines a task 'a?b')");
+}
+
 TEST(CliLimits, WaiterTtlBeyondThirtyDays) {
   TempDir dir;
   write_file(dir.file("c.json"), config_for("echo", R"("waiter": {"ttl_seconds": 1e10})"));
