@@ -52,14 +52,11 @@ std::optional<std::string> merge_flags(const Flags& flags, RunConfig& config) {
     if (!flags.flow) config.flow.reset();
   }
   if (flags.params) {
-    nlohmann::json parsed;
     try {
-      parsed = nlohmann::json::parse(*flags.params);
-    } catch (const nlohmann::json::parse_error& e) {
-      return std::string("--params is not valid JSON: ") + e.what();
+      config.params = parse_params_flag(*flags.params);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
     }
-    if (!parsed.is_object()) return std::string("--params must be a JSON object, got ") + parsed.type_name();
-    config.params = parsed;
   }
   if (flags.runner && *flags.runner != config.runner.name) {
     // Options in the file belong to the runner named there; a different runner starts clean.

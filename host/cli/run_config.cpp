@@ -1,10 +1,12 @@
 #include "cli/run_config.hpp"
 
+#include "base/json_input.hpp"
+#include "base/limits.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace rh::host {
 namespace {
@@ -20,27 +22,54 @@ std::string type_of(const json& value) { return value.type_name(); }
 
 std::string string_at(const json& value, const std::string& source, const std::string& key) {
   if (!value.is_string() || value.get<std::string>().empty()) {
-    fail(source, key, "must be a non-empty string, got " + value.dump());
+    fail(source, key, "must be a non-empty string, got " + json_excerpt(value));
   }
   return value.get<std::string>();
 }
 
 std::int64_t integer_at(const json& value, const std::string& source, const std::string& key, std::int64_t min) {
-  if (!value.is_number_integer()) fail(source, key, "must be an integer, got " + type_of(value) + " " + value.dump());
+  if (!value.is_number_integer()) {
+    fail(source, key, "must be an integer, got " + type_of(value) + " " + json_excerpt(value));
+  }
+  // Above INT64_MAX nlohmann holds an unsigned, which would wrap to a negative number.
+  if (value.is_number_unsigned() && value.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    fail(source, key, "must be at most " + std::to_string(INT64_MAX) + ", got " + value.dump());
+  }
   const std::int64_t number = value.get<std::int64_t>();
   if (number < min) fail(source, key, "must be >= " + std::to_string(min) + ", got " + value.dump());
   return number;
 }
 
 void reject_unknown(const json& object, const std::vector<std::string>& known, const std::string& source,
-                    const std::string& prefix) {
+                    const std::string& parent) {
   for (auto it = object.begin(); it != object.end(); ++it) {
     if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
       std::string list;
       for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
-      fail(source, prefix + it.key(), "unknown key (known: " + list + ")");
+      fail(source, member_path(parent, it.key()), "unknown key (known: " + list + ")");
     }
   }
+}
+
+// The text of a config file, refused beyond the size limit. A FIFO or /dev/zero has no size
+// to check first, so reading stops one byte past the limit.
+std::string read_config_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open the config file");
+  const std::string too_large = path + ": the config file is larger than the limit of " + kMaxJsonInputText + " (" +
+                                std::to_string(kMaxJsonInputBytes) + " bytes)";
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) > kMaxJsonInputBytes && !ec) {
+    throw ConfigError(too_large);
+  }
+  std::string text;
+  std::string chunk(64 * 1024, '\0');
+  while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxJsonInputBytes) throw ConfigError(too_large);
+  }
+  if (in.bad()) throw ConfigError(path + ": cannot read the config file");
+  return text;
 }
 
 std::string relative_to(const std::string& base_dir, const std::string& path) {
@@ -58,21 +87,41 @@ const std::vector<std::string>& config_keys() {
 }
 
 RunConfig load_run_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(path + ": cannot open the config file");
-  std::stringstream text;
-  text << in.rdbuf();
-  json document;
-  try {
-    document = json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    throw ConfigError(path + ": not valid JSON: " + e.what());
-  }
-  const std::string base = fs::path(path).parent_path().string();
-  return parse_run_config(document, path, base);
+  return parse_run_config_text(read_config_text(path), path, fs::path(path).parent_path().string());
 }
 
-RunConfig parse_run_config(const json& doc, const std::string& source, const std::string& base_dir) {
+RunConfig parse_run_config_text(std::string_view text, const std::string& source, const std::string& base_dir) {
+  json document;
+  try {
+    document = parse_json_input(text);
+  } catch (const JsonInputError& e) {
+    switch (e.kind()) {
+      case JsonInputError::Kind::Syntax: throw ConfigError(source + ": not valid JSON: " + e.reason());
+      case JsonInputError::Kind::TooLarge: throw ConfigError(source + ": the config " + e.reason());
+      default: throw ConfigError(source + ": " + e.what());
+    }
+  }
+  return parse_run_config(std::move(document), source, base_dir);
+}
+
+json parse_params_flag(std::string_view text) {
+  json parsed;
+  try {
+    parsed = parse_json_input(text);
+  } catch (const JsonInputError& e) {
+    switch (e.kind()) {
+      case JsonInputError::Kind::Syntax: throw ConfigError("--params is not valid JSON: " + e.reason());
+      case JsonInputError::Kind::TooLarge: throw ConfigError("--params " + e.reason());
+      default: throw ConfigError(std::string("--params: ") + e.what());
+    }
+  }
+  if (!parsed.is_object()) throw ConfigError(std::string("--params must be a JSON object, got ") + parsed.type_name());
+  return parsed;
+}
+
+RunConfig parse_run_config(json doc, const std::string& source, const std::string& base_dir) {
+  // The document is ours: its large parts (params, runner options, task overrides) are moved
+  // out rather than copied, which halves the peak memory of a large config.
   RunConfig config;
   config.source = source;
   if (!doc.is_object()) throw ConfigError(source + ": the config must be a JSON object, got " + type_of(doc));
@@ -90,7 +139,7 @@ RunConfig parse_run_config(const json& doc, const std::string& source, const std
   if (config.flow && config.task) fail(source, "task", "cannot be combined with 'flow': choose one");
   if (auto it = doc.find("params"); it != doc.end()) {
     if (!it->is_object()) fail(source, "params", "must be a JSON object, got " + type_of(*it));
-    config.params = *it;
+    config.params = std::move(*it);
   }
   if (auto it = doc.find("runner"); it != doc.end()) {
     if (it->is_string()) {
@@ -100,7 +149,7 @@ RunConfig parse_run_config(const json& doc, const std::string& source, const std
         config.runner.name = string_at(*name, source, "runner.name");
       }
       for (auto field = it->begin(); field != it->end(); ++field) {
-        if (field.key() != "name") config.runner.options[field.key()] = *field;
+        if (field.key() != "name") config.runner.options[field.key()] = std::move(*field);
       }
       if (auto workers = config.runner.options.find("max_workers"); workers != config.runner.options.end()) {
         integer_at(*workers, source, "runner.max_workers", 1);
@@ -115,14 +164,15 @@ RunConfig parse_run_config(const json& doc, const std::string& source, const std
   if (auto it = doc.find("tasks"); it != doc.end()) {
     if (!it->is_object()) fail(source, "tasks", "must be an object of task name -> options, got " + type_of(*it));
     for (auto task = it->begin(); task != it->end(); ++task) {
-      if (!task->is_object()) fail(source, "tasks." + task.key(), "must be an object of options");
+      if (!task->is_object()) fail(source, member_path("tasks", task.key()), "must be an object of options");
     }
-    config.task_overrides = *it;
+    config.task_overrides = std::move(*it);
   }
   if (auto it = doc.find("concurrency_limits"); it != doc.end()) {
     if (!it->is_object()) fail(source, "concurrency_limits", "must be an object of tag -> slots, got " + type_of(*it));
     for (auto limit = it->begin(); limit != it->end(); ++limit) {
-      config.concurrency_limits[limit.key()] = integer_at(*limit, source, "concurrency_limits." + limit.key(), 0);
+      config.concurrency_limits[limit.key()] =
+          integer_at(*limit, source, member_path("concurrency_limits", limit.key()), 0);
     }
   }
   if (auto it = doc.find("report"); it != doc.end())
@@ -131,7 +181,7 @@ RunConfig parse_run_config(const json& doc, const std::string& source, const std
     config.events = relative_to(base_dir, string_at(*it, source, "events"));
   if (auto it = doc.find("log"); it != doc.end()) {
     if (!it->is_object()) fail(source, "log", "must be an object like {\"level\": \"info\"}, got " + type_of(*it));
-    reject_unknown(*it, {"level", "format"}, source, "log.");
+    reject_unknown(*it, {"level", "format"}, source, "log");
     if (auto level = it->find("level"); level != it->end()) config.log_level = string_at(*level, source, "log.level");
     if (auto format = it->find("format"); format != it->end()) {
       config.log_format = string_at(*format, source, "log.format");
@@ -139,20 +189,23 @@ RunConfig parse_run_config(const json& doc, const std::string& source, const std
   }
   if (auto it = doc.find("waiter"); it != doc.end()) {
     if (!it->is_object()) fail(source, "waiter", "must be an object, got " + type_of(*it));
-    reject_unknown(*it, {"max_entries", "ttl_seconds"}, source, "waiter.");
+    reject_unknown(*it, {"max_entries", "ttl_seconds"}, source, "waiter");
     if (auto max = it->find("max_entries"); max != it->end()) {
       config.waiter.max_entries = static_cast<std::size_t>(integer_at(*max, source, "waiter.max_entries", 1));
     }
     if (auto ttl = it->find("ttl_seconds"); ttl != it->end()) {
       if (!ttl->is_number() || !(ttl->get<double>() > 0) || !std::isfinite(ttl->get<double>())) {
-        fail(source, "waiter.ttl_seconds", "must be a number > 0, got " + ttl->dump());
+        fail(source, "waiter.ttl_seconds", "must be a number > 0, got " + json_excerpt(*ttl));
+      }
+      if (ttl->get<double>() > kMaxDurationSeconds) {
+        fail(source, "waiter.ttl_seconds", std::string("must be at most ") + kMaxDurationText + ", got " + ttl->dump());
       }
       config.waiter.ttl_seconds = ttl->get<double>();
     }
   }
   if (auto it = doc.find("cache"); it != doc.end()) {
     if (!it->is_object()) fail(source, "cache", "must be an object, got " + type_of(*it));
-    reject_unknown(*it, {"max_entries"}, source, "cache.");
+    reject_unknown(*it, {"max_entries"}, source, "cache");
     if (auto max = it->find("max_entries"); max != it->end()) {
       config.cache_max_entries = static_cast<std::size_t>(integer_at(*max, source, "cache.max_entries", 1));
     }

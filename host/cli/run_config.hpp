@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rh::host {
@@ -48,12 +49,20 @@ struct RunConfig {
   double grace_seconds = kDefaultGraceSeconds;
 };
 
-// Reads and validates a config file. Relative plugin, report and events paths are taken
-// relative to the file's directory. Throws ConfigError ("<file>: <key>: <why>").
+// Reads and validates a config file of at most kMaxJsonInputBytes (base/limits.hpp). Relative
+// plugin, report and events paths are taken relative to the file's directory. Throws
+// ConfigError ("<file>: <key>: <why>").
 RunConfig load_run_config(const std::string& path);
 
-// The same from an already parsed document (source names it in errors).
-RunConfig parse_run_config(const nlohmann::json& document, const std::string& source, const std::string& base_dir);
+// The same from the file's text (source names it in errors).
+RunConfig parse_run_config_text(std::string_view text, const std::string& source, const std::string& base_dir);
+
+// The same from an already parsed document.
+RunConfig parse_run_config(nlohmann::json document, const std::string& source, const std::string& base_dir);
+
+// The text of the --params flag: a JSON object within the bounds of base/limits.hpp. Throws
+// ConfigError ("--params ...").
+nlohmann::json parse_params_flag(std::string_view text);
 
 // The keys a config file may have.
 const std::vector<std::string>& config_keys();

@@ -1,5 +1,7 @@
 #include "engine/task_registry.hpp"
 
+#include "base/json_input.hpp"
+
 #include <runner_host/abi.h>
 
 namespace rh::host {
@@ -17,6 +19,13 @@ const T& element(const T* first, std::size_t index) {
   return *reinterpret_cast<const T*>(reinterpret_cast<const char*>(first) + index * stride);
 }
 
+// Whether an array's stride is a size a C compiler can give the struct: a multiple of its
+// alignment. Any other would put the elements after the first at misaligned addresses.
+template <class T>
+bool aligned_stride(const T* first) {
+  return first->struct_size % alignof(T) == 0;
+}
+
 void TaskRegistry::add_library(const rh_task_library& library, const std::string& plugin) {
   if (!RH_HAS_FIELD(&library, rh_task_library, task_count)) {
     throw RegistryError("plugin '" + plugin + "': its task library table (" + std::to_string(library.struct_size) +
@@ -24,6 +33,11 @@ void TaskRegistry::add_library(const rh_task_library& library, const std::string
   }
   if (library.task_count > 0 && (library.tasks == nullptr || !RH_HAS_FIELD(library.tasks, rh_task_def, user_data))) {
     throw RegistryError("plugin '" + plugin + "': its task definitions are too small to hold a task");
+  }
+  if (library.task_count > 0 && !aligned_stride(library.tasks)) {
+    throw RegistryError("plugin '" + plugin + "': its task definitions claim " +
+                        std::to_string(library.tasks->struct_size) + " bytes, not a multiple of their alignment (" +
+                        std::to_string(alignof(rh_task_def)) + ")");
   }
   std::deque<TaskDef> incoming;
   for (std::size_t i = 0; i < library.task_count; ++i) {
@@ -50,11 +64,17 @@ void TaskRegistry::add_library(const rh_task_library& library, const std::string
     }
     const std::string options_text = text(raw.options_json);
     try {
-      def.declared_options = options_text.empty() ? nlohmann::json::object() : nlohmann::json::parse(options_text);
+      def.declared_options = options_text.empty() ? nlohmann::json::object() : parse_json_input(options_text);
       def.options_json = def.declared_options;
       def.options = parse_task_options(def.options_json, def.name);
-    } catch (const nlohmann::json::exception& e) {
-      throw RegistryError("plugin '" + plugin + "': task '" + def.name + "': options are not valid JSON: " + e.what());
+    } catch (const JsonInputError& e) {
+      std::string why;
+      switch (e.kind()) {
+        case JsonInputError::Kind::Syntax: why = "options are not valid JSON: " + e.reason(); break;
+        case JsonInputError::Kind::TooLarge: why = "options JSON " + e.reason(); break;
+        default: why = std::string("options JSON: ") + e.what(); break;
+      }
+      throw RegistryError("plugin '" + plugin + "': task '" + def.name + "': " + why);
     } catch (const OptionError& e) {
       throw RegistryError("plugin '" + plugin + "': " + e.what());
     }
@@ -62,7 +82,7 @@ void TaskRegistry::add_library(const rh_task_library& library, const std::string
     def.user_data = raw.user_data;
     // Trailing fields are read only when the plugin's struct has them.
     if (RH_HAS_FIELD(&raw, rh_task_def, hook_count) && raw.hook_count > 0) {
-      if (raw.hooks == nullptr || !RH_HAS_FIELD(raw.hooks, rh_hook, user_data)) {
+      if (raw.hooks == nullptr || !RH_HAS_FIELD(raw.hooks, rh_hook, user_data) || !aligned_stride(raw.hooks)) {
         throw RegistryError("plugin '" + plugin + "': task '" + def.name + "' has an invalid hook table");
       }
       for (std::size_t h = 0; h < raw.hook_count; ++h) {
@@ -91,18 +111,21 @@ void TaskRegistry::apply_overrides(const nlohmann::json& overrides, const std::s
   // Validate everything first so a bad entry changes nothing.
   std::vector<std::pair<TaskDef*, std::pair<nlohmann::json, TaskOptions>>> staged;
   for (auto it = overrides.begin(); it != overrides.end(); ++it) {
+    // The key comes from the config: quoted in the message unless it is a plain word, so
+    // that the message stays one line whatever it holds.
+    const std::string where = source + ": " + member_path("tasks", it.key());
     auto found = by_name_.find(it.key());
     if (found == by_name_.end()) {
-      throw RegistryError(source + ": tasks." + it.key() + ": no loaded library defines a task '" + it.key() + "'");
+      throw RegistryError(where + ": no loaded library defines a task '" + one_line(it.key(), 200) + "'");
     }
-    if (!it->is_object()) throw RegistryError(source + ": tasks." + it.key() + " must be an object of options");
+    if (!it->is_object()) throw RegistryError(where + " must be an object of options");
     nlohmann::json merged = found->second->declared_options;
     for (auto field = it->begin(); field != it->end(); ++field) merged[field.key()] = *field;
     try {
       TaskOptions parsed = parse_task_options(merged, it.key());
       staged.push_back({found->second, {std::move(merged), std::move(parsed)}});
     } catch (const OptionError& e) {
-      throw RegistryError(source + ": tasks." + it.key() + ": " + e.what());
+      throw RegistryError(where + ": " + e.what());
     }
   }
   for (auto& [def, options] : staged) {

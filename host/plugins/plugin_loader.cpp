@@ -1,5 +1,6 @@
 #include "plugins/plugin_loader.hpp"
 
+#include "plugins/descriptor_checks.hpp"
 #include "plugins/host_api.hpp"
 
 #include <runner_host/abi_text.hpp>
@@ -32,14 +33,6 @@ std::string first_line(std::string message) {
   const auto end = message.find('\n');
   if (end != std::string::npos) message.resize(end);
   return message;
-}
-
-const char* kind_name(std::uint32_t kind) {
-  switch (kind) {
-    case RH_PLUGIN_KIND_TASK_LIBRARY: return "task library";
-    case RH_PLUGIN_KIND_RUNNER: return "runner";
-    default: return "plugin of unknown kind";
-  }
 }
 
 std::vector<fs::path> runner_dirs(const fs::path& exe_dir) {
@@ -95,15 +88,7 @@ LoadedPlugin PluginLoader::open(const std::string& path) {
   const auto entry = library.get<const rh_plugin_descriptor*(const rh_host_offer*)>(RH_ENTRY_SYMBOL);
   const rh_host_offer offer{sizeof(rh_host_offer), RH_ABI_VERSION_MAJOR, RH_ABI_VERSION_MINOR, host_api()};
   const rh_plugin_descriptor* descriptor = entry(&offer);
-  if (descriptor == nullptr) throw PluginError("plugin '" + path + "': the entry point returned no descriptor");
-  if (descriptor->struct_size < offsetof(rh_plugin_descriptor, kind) + sizeof(descriptor->kind)) {
-    throw PluginError("plugin '" + path + "': its descriptor is too small to be a runner-host plugin");
-  }
-  if (descriptor->abi_major != RH_ABI_VERSION_MAJOR) {
-    throw PluginError("plugin '" + path + "' was built for runner-host ABI " + std::to_string(descriptor->abi_major) +
-                      "." + std::to_string(descriptor->abi_minor) + ", but this host speaks ABI " +
-                      std::to_string(RH_ABI_VERSION_MAJOR) + "." + std::to_string(RH_ABI_VERSION_MINOR));
-  }
+  check_descriptor(descriptor, path);
   {
     std::lock_guard<std::mutex> lock(libraries_mutex());
     open_libraries().push_back(std::move(library));
@@ -117,14 +102,7 @@ LoadedPlugin PluginLoader::open(const std::string& path) {
 LoadedPlugin PluginLoader::load_task_library(const std::string& path) {
   LoadedPlugin plugin = open(path);
   const rh_plugin_descriptor& d = *plugin.descriptor;
-  if (d.kind != RH_PLUGIN_KIND_TASK_LIBRARY) {
-    throw PluginError("plugin '" + path + "' is a " + kind_name(d.kind) + ", not a task library" +
-                      (d.kind == RH_PLUGIN_KIND_RUNNER ? " (select runners with --runner)" : ""));
-  }
-  if (!RH_HAS_FIELD(&d, rh_plugin_descriptor, load_library) || d.load_library == nullptr) {
-    throw PluginError("plugin '" + path + "' declares a task library but its descriptor (" +
-                      std::to_string(d.struct_size) + " bytes) has no load_library function");
-  }
+  check_task_library_descriptor(d, path);
   ErrorCapture error;
   plugin.library = d.load_library(&error.sink);
   if (plugin.library == nullptr) {
@@ -136,23 +114,7 @@ LoadedPlugin PluginLoader::load_task_library(const std::string& path) {
 
 LoadedPlugin PluginLoader::load_runner(const std::string& path) {
   LoadedPlugin plugin = open(path);
-  const rh_plugin_descriptor& d = *plugin.descriptor;
-  if (d.kind != RH_PLUGIN_KIND_RUNNER) {
-    throw PluginError("plugin '" + path + "' is a " + kind_name(d.kind) + ", not a runner");
-  }
-  if (!RH_HAS_FIELD(&d, rh_plugin_descriptor, runner) || d.runner == nullptr) {
-    throw PluginError("plugin '" + path + "' declares a runner but its descriptor (" + std::to_string(d.struct_size) +
-                      " bytes) has no runner table");
-  }
-  const rh_runner_api& api = *d.runner;
-  // The functions abi.h marks required; concurrency, event_is_set and every field of a
-  // later minor are optional.
-  if (!RH_HAS_FIELD(&api, rh_runner_api, yield) || api.create == nullptr || api.start == nullptr ||
-      api.submit == nullptr || api.shutdown == nullptr || api.destroy == nullptr || api.event_create == nullptr ||
-      api.event_set == nullptr || api.event_wait == nullptr || api.event_destroy == nullptr || api.yield == nullptr) {
-    throw PluginError("plugin '" + path + "': its runner table is incomplete for ABI " +
-                      std::to_string(RH_ABI_VERSION_MAJOR) + "." + std::to_string(RH_ABI_VERSION_MINOR));
-  }
+  check_runner_descriptor(*plugin.descriptor, path);
   return plugin;
 }
 

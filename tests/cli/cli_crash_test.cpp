@@ -39,9 +39,9 @@ TEST_P(CrashOnRunner, NamesTheRunAndEndsWithTheSignalWithEveryEventWritten) {
                                      options);
     ASSERT_FALSE(r.timed_out) << describe(r);
     EXPECT_EQ(r.term_signal, crash.signal) << describe(r);
-    EXPECT_THAT(r.err, MatchesRegex(".*runner-host: task run '" + crash.task + "-[0-9a-f]+' \\(id [0-9]+, task '" +
-                                    crash.task + "'\\) crashed the host with " + std::string(crash.name) +
-                                    "; .*--runner process isolates tasks\n.*"))
+    EXPECT_THAT(r.err, HasSubstr("runner-host: task run '" + crash.task + "-")) << describe(r);
+    EXPECT_THAT(r.err, HasSubstr(", task '" + crash.task + "') crashed the host with " + crash.name +
+                                 "; runs that completed are in the events file; --runner process isolates tasks\n"))
         << describe(r);
     // Every line is whole, and the three runs that completed before are there.
     std::size_t completed = 0;
@@ -113,8 +113,10 @@ TEST(CliAbandonedAttempt, AnInterruptEndsAHostHeldByATaskThatIgnoresItsTimeout) 
     step.signal = SIGINT;
     step.action = [] { usleep(300 * 1000); };  // past the run's 0.2 s timeout
     options.steps = {step};
-    const ProcessResult r = run_host(
-        {"--plugin", kHazards, "--flow", "timeout_flow", "--runner", runner, "-w", "1", "--grace", "0.2"}, options);
+    std::vector<std::string> args = {"--plugin", kHazards, "--flow",  "timeout_flow",
+                                     "--runner", runner,   "--grace", "0.2"};
+    if (runner == "fiber") args.insert(args.end(), {"-w", "1"});  // the flow and the task share the one thread
+    const ProcessResult r = run_host(args, options);
     ASSERT_FALSE(r.timed_out) << describe(r);
     EXPECT_EQ(r.exit_code, 130) << describe(r);
     EXPECT_THAT(r.out, HasSubstr("1 task run: 1 TimedOut\n"));

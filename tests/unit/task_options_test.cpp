@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 namespace {
@@ -106,10 +107,15 @@ TEST(TaskOptions, ExponentialBackoffExpandsWithTheRetries) {
 }
 
 TEST(TaskOptions, ExponentialBackoffIsCappedAtFiftyDelays) {
-  const TaskOptions parsed = parse_task_options({{"retries", 80}, {"retry_delay", {{"exponential_backoff", 1}}}}, "t");
+  // A factor small enough that the 50th delay (factor * 2^49 = 2^19 s) stays within the
+  // maximum duration (task_options_limits_test.cpp); a power of two, so every delay is exact.
+  const double factor = std::ldexp(1.0, -30);
+  const TaskOptions parsed =
+      parse_task_options({{"retries", 80}, {"retry_delay", {{"exponential_backoff", factor}}}}, "t");
   ASSERT_EQ(parsed.retry_delays.size(), kMaxRetryDelays);
-  EXPECT_EQ(parsed.retry_delays.front(), 1);
-  EXPECT_EQ(parsed.retry_delays[10], 1024);
+  EXPECT_EQ(parsed.retry_delays.front(), factor);
+  EXPECT_EQ(parsed.retry_delays[10], std::ldexp(1.0, -20));
+  EXPECT_EQ(parsed.retry_delays.back(), std::ldexp(1.0, 19));
   // Retries past the 50th wait as long as the 50th.
   EXPECT_EQ(parsed.delay_before_retry(79), parsed.retry_delays.back());
 }

@@ -189,4 +189,11 @@ TEST(TaskRegistryAdd, HooksAreGroupedByKindInOrder) {
   EXPECT_TRUE(registry.find("t")->hooks_of(RH_HOOK_ON_RUNNING).empty());
 }
 
+TEST_F(TaskRegistryTest, AnOverrideKeyHoldingANewlineStaysOnOneLine) {
+  // Found by fuzzing (fuzz/config_fuzzer.cpp): the key went into the message as it was, and
+  // the message took two lines.
+  EXPECT_EQ(override_error(json::parse(R"({"a\nb": {}})")),
+            R"(cfg.json: tasks["a\nb"]: no loaded library defines a task 'a?b')");
+}
+
 }  // namespace
