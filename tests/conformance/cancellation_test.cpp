@@ -56,7 +56,9 @@ TEST_P(RunnerConformance, InterruptCancelsSleepingRunsAndRunsThatNeverStarted) {
   h->engine().interrupt();
   host_thread.join();
 
-  ASSERT_EQ(scope->runs().size(), 3u);
+  // On the sequential runner the flow's later submissions come after the interrupt, which
+  // refuses them (rh::CancelledError): they never exist.
+  ASSERT_EQ(scope->runs().size(), GetParam().parallel ? 3u : 1u);
   int ran = 0;
   for (const auto& run : scope->runs()) {
     EXPECT_EQ(run->state(), host::StateId::Cancelled) << run->name();

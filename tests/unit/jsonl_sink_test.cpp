@@ -225,7 +225,7 @@ TEST(JsonlSinkFile, UnopenableFileIsNamed) {
     JsonlEventSink sink(bus, path);
     FAIL() << "opened " << path;
   } catch (const std::runtime_error& e) {
-    EXPECT_THAT(std::string(e.what()), ::testing::StartsWith("cannot open the events file '" + path + "': "));
+    EXPECT_THAT(std::string(e.what()), ::testing::StartsWith("cannot write the events file '" + path + "': "));
   }
   EXPECT_FALSE(bus.has_subscribers());
 }

@@ -109,7 +109,7 @@ TEST(RunConfig, NotAnObject) {
 TEST(RunConfig, UnknownTopLevelKey) {
   EXPECT_EQ(config_error({{"plugin", json::array()}}),
             "cfg.json: plugin: unknown key (known: plugins, flow, task, params, runner, tasks, concurrency_limits, "
-            "report, events, log, waiter, cache)");
+            "report, events, log, waiter, cache, grace_seconds)");
 }
 
 TEST(RunConfig, Plugins) {
