@@ -4,8 +4,8 @@
 # Compile and link flags go to every target of this project through add_compile_options and
 # add_link_options, never into the exported SDK target: a plugin built against an installed
 # runner-host gets no sanitizer from it. Sanitized code finds out with the compiler's own
-# macros (__SANITIZE_ADDRESS__, __SANITIZE_THREAD__); runners/common/sanitizer_fibers.hpp holds
-# the stack-switch annotations. docs/hardening.md ("Sanitizers") says what runs and why.
+# macros (__SANITIZE_ADDRESS__, __SANITIZE_THREAD__). CI does not run these builds yet: the
+# stack-switch annotations of the fiber and tbb runners are still to come.
 set(RH_SANITIZE "" CACHE STRING "Build with a sanitizer: empty, 'address' (ASan+UBSan) or 'thread' (TSan)")
 set_property(CACHE RH_SANITIZE PROPERTY STRINGS "" address thread)
 
@@ -37,8 +37,7 @@ set(RH_SANITIZER_ENV_FILE ${CMAKE_BINARY_DIR}/sanitizer_environment.cmake)
 set(common "halt_on_error=1:exitcode=66:print_stacktrace=1")
 if(RH_SANITIZE STREQUAL "address")
   # detect_stack_use_after_return stays off: its fake stacks are per thread and are reclaimed by
-  # comparing stack pointers, which means nothing once tasks run on fiber and coroutine stacks
-  # (docs/hardening.md).
+  # comparing stack pointers, which means nothing once tasks run on fiber and coroutine stacks.
   file(WRITE ${RH_SANITIZER_ENV_FILE}
     "set(ENV{ASAN_OPTIONS} \"${common}:detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=0:suppressions=${RH_SANITIZER_SUPPRESSIONS}/asan.supp\")\n"
     "set(ENV{LSAN_OPTIONS} \"suppressions=${RH_SANITIZER_SUPPRESSIONS}/lsan.supp\")\n"
