@@ -3,6 +3,12 @@
 // tasks, so its worker goes on with other work and the pool cannot deadlock on nested
 // waits; the wake-up (an event set, or the host timer at the deadline) resumes it.
 // Threads outside the arena (the host's main thread) block on a condition variable.
+//
+// Each suspended task holds a oneTBB coroutine stack, and oneTBB crashes when mapping one
+// fails, so the runner bounds how many are suspended at once (docs/runners.md, "tbb"): past
+// a budget, items that have not started yet are parked here and start as suspended tasks
+// resume; only when nothing is executing at all does a parked item start anyway (the one
+// most recently submitted, most likely the run a suspended task waits for).
 #include "memory_mappings.hpp"
 
 #include <runner_host/runner.hpp>
@@ -15,7 +21,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -81,9 +90,13 @@ class TbbRunner final : public rh::Runner {
     rh::RunnerOptions parsed(std::move(options));
     workers_ = parsed.positive_int("max_workers", rh::hardware_threads());
     parsed.reject_unknown();
+    watchdog_->runner = this;
   }
 
-  ~TbbRunner() override { shutdown(); }
+  ~TbbRunner() override {
+    shutdown();
+    watchdog_->release();
+  }
 
   void start() override {
     if (started_.exchange(true)) throw std::logic_error("the tbb runner is already started");
@@ -98,26 +111,21 @@ class TbbRunner final : public rh::Runner {
   void submit(rh_work_fn fn, void* arg) override {
     if (!started_.load(std::memory_order_acquire)) throw std::logic_error("the tbb runner is not started");
     if (stopped_.load(std::memory_order_acquire)) throw std::logic_error("the tbb runner is shut down");
-    if (running_runner() == this) {
-      // One of our tasks spawns into its worker's deque: cheap, stolen by idle workers, and
-      // tracked by the task group, so no shared counter bounces between cores on every run.
-      group_->run([this, fn, arg] { run_item(fn, arg); });
-      return;
-    }
-    // From outside our tasks (the host thread, the timer thread): enqueue never blocks the
-    // caller (unlike task_arena::execute). The task belongs to the group too (defer), so the
-    // group's wait covers it: the last thing a finished item touches is the group's own count,
-    // which oneTBB's wait is built to be woken by. (A counter of ours, decremented and then
-    // notified, left a window in which shutdown saw zero, returned, and the runner was freed
-    // while the worker still read it.)
-    arena_->enqueue(group_->defer([this, fn, arg] { run_item(fn, arg); }));
+    start({fn, arg}, /*forced=*/false);
   }
 
   void shutdown() override {
     if (!started_.load() || stopped_.exchange(true)) return;
     // Every item is in the group, whether a task spawned it or another thread enqueued it, and
-    // a task suspended in event_wait is still running: one wait drains them all.
-    arena_->execute([this] { group_->wait(); });
+    // a task suspended in event_wait is still running: one wait drains them all. Parked items
+    // are not in the group yet: they start now (nothing parks once stopped_ is set).
+    arena_->execute([this] {
+      for (std::optional<Item> item = take_parked(/*newest=*/false); item; item = take_parked(false)) {
+        group_->run([this, item = *item] { run_item(item, /*forced=*/true); });
+      }
+      group_->wait();
+    });
+    watchdog_->stop(*this);
     set_running_runner(nullptr);  // this thread may have run items inside group_->wait()
   }
 
@@ -139,18 +147,17 @@ class TbbRunner final : public rh::Runner {
 
   bool event_is_set(rh_event* e) override { return as_event(e)->blocking.is_set(); }
 
-  bool event_wait(rh_event* e, rh_time_ns deadline, std::uint32_t flags) override {
+  bool event_wait(rh_event* e, rh_time_ns deadline, std::uint32_t /*flags*/) override {
     TbbEvent* event = as_event(e);
     if (running_runner() != this) return event->blocking.wait(deadline);
     if (event->blocking.is_set()) return true;
-    if (suspended_.load(std::memory_order_relaxed) >= suspend_budget_) {
-      warn_budget_once();
-      // A plain sleep ends by itself, so blocking this worker is safe; another suspended
-      // task would cost oneTBB a stack mapping it does not check for failure. Other waits
-      // must still suspend: a blocked worker could be the one their wake-up needs.
-      if ((flags & RH_WAIT_SLEEP) != 0) return event->blocking.wait(deadline);
+    if (suspended_.load(std::memory_order_relaxed) >= suspend_limit_) {
+      // Out of room for coroutine stacks: this wait holds its worker thread. A wake-up that
+      // needs a worker can still come from the other workers and the timer thread.
+      warn_limit_once();
+      return event->blocking.wait(deadline);
     }
-    const SuspendedCount counted(suspended_);
+    const SuspendedCount counted(*this);
     auto* waiter = new Waiter;
     waiter->event = event;
     tbb::task::suspend([&](tbb::task::suspend_point tag) {
@@ -172,7 +179,7 @@ class TbbRunner final : public rh::Runner {
     set_running_runner(this);  // resumed, perhaps on another worker thread
     const bool set = waiter->state.load(std::memory_order_acquire) == kSet;
     waiter->release();
-    return set;
+    return set;  // counted's destructor may start a parked item: a stack is free again
   }
 
   void event_destroy(rh_event* e) override { delete as_event(e); }
@@ -186,33 +193,157 @@ class TbbRunner final : public rh::Runner {
   std::uint32_t inline_depth() const override { return 64; }
 
  private:
+  struct Item {
+    rh_work_fn fn;
+    void* arg;
+  };
+
   static TbbEvent* as_event(rh_event* e) { return reinterpret_cast<TbbEvent*>(e); }
 
-  void run_item(rh_work_fn fn, void* arg) {
+  // Starts an item as a oneTBB task: spawned into the worker's deque from one of our tasks
+  // (cheap, stolen by idle workers, tracked by the task group, so no shared counter bounces
+  // between cores on every run), else enqueued, which never blocks the caller (unlike
+  // task_arena::execute). An enqueued task belongs to the group too (defer), so the group's
+  // wait covers it: the last thing a finished item touches is the group's own count, which
+  // oneTBB's wait is built to be woken by. (A counter of ours, decremented and then
+  // notified, left a window in which shutdown saw zero, returned, and the runner was freed
+  // while the worker still read it.)
+  void start(Item item, bool forced) {
+    if (running_runner() == this) {
+      group_->run([this, item, forced] { run_item(item, forced); });
+    } else {
+      arena_->enqueue(group_->defer([this, item, forced] { run_item(item, forced); }));
+    }
+  }
+
+  void run_item(Item item, bool forced) {
     set_running_runner(this);
-    fn(arg);
+    // Over budget: the item waits in parked_, costing nothing, until a stack is free again.
+    // One relaxed load of a line every core only reads, on the common path.
+    if (!forced && suspended_.load(std::memory_order_relaxed) >= admit_budget_ &&
+        !stopped_.load(std::memory_order_acquire)) {
+      park(item);
+    } else {
+      item.fn(item.arg);
+      made_progress();
+    }
     set_running_runner(nullptr);
   }
 
+  void park(Item item) {
+    bool first;
+    {
+      std::lock_guard<std::mutex> lock(parked_mutex_);
+      parked_.push_back(item);
+      first = parked_count_.fetch_add(1, std::memory_order_relaxed) == 0;
+    }
+    if (first) watchdog_->arm(*this);
+  }
+
+  std::optional<Item> take_parked(bool newest) {
+    if (parked_count_.load(std::memory_order_relaxed) == 0) return std::nullopt;
+    std::lock_guard<std::mutex> lock(parked_mutex_);
+    if (parked_.empty()) return std::nullopt;
+    Item item = newest ? parked_.back() : parked_.front();
+    newest ? parked_.pop_back() : parked_.pop_front();
+    parked_count_.fetch_sub(1, std::memory_order_relaxed);
+    return item;
+  }
+
+  // An item finished or a suspended task resumed. While items are parked, that counts as
+  // progress for the watchdog, and the newest parked item starts if the budget allows: one
+  // at a time, so a burst of resumptions does not start every parked item before any of
+  // them had the chance to suspend. Newest first, as a oneTBB worker runs its own spawned
+  // tasks: depth first, so a task's child runs before more siblings start and suspend.
+  void made_progress() {
+    if (parked_count_.load(std::memory_order_relaxed) == 0) return;
+    progress_.fetch_add(1, std::memory_order_relaxed);
+    if (suspended_.load(std::memory_order_relaxed) >= admit_budget_) return;
+    if (std::optional<Item> item = take_parked(/*newest=*/true)) start(*item, /*forced=*/true);
+  }
+
+  // While items are parked, a timer looks every 10 ms whether anything finished or resumed
+  // since its last look. If nothing did, every started item may be suspended waiting for
+  // one that is parked, and nothing would ever start it: it starts the newest parked items
+  // (one per worker; the newest is most likely the run a suspended task waits for) whatever
+  // the budget. A timer rather than a count of executing items, which every run would have
+  // to update on a line shared by all cores. Shared with the timer callback, so shutdown
+  // can stop it while a callback may be in flight.
+  struct Watchdog {
+    std::mutex mutex;
+    TbbRunner* runner = nullptr;  // nullptr once the runner stopped
+    std::uint64_t timer_id = 0;   // guarded by mutex; 0 when not armed
+    std::uint64_t seen = 0;       // progress_ at the last look
+    std::atomic<int> refs{1};
+
+    void release() {
+      if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
+    void arm(TbbRunner& r) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (runner == nullptr || timer_id != 0) return;
+      seen = r.progress_.load(std::memory_order_relaxed);
+      schedule_locked(r);
+    }
+    void schedule_locked(TbbRunner& r) {
+      refs.fetch_add(1, std::memory_order_relaxed);  // the timer's reference
+      timer_id = r.schedule_timer(r.now_ns() + 10'000'000, &Watchdog::fire, this);
+    }
+    static void fire(void* arg) {
+      auto* self = static_cast<Watchdog*>(arg);
+      {
+        std::lock_guard<std::mutex> lock(self->mutex);
+        self->timer_id = 0;
+        if (TbbRunner* r = self->runner; r != nullptr && r->parked_count_.load(std::memory_order_relaxed) > 0) {
+          const std::uint64_t now = r->progress_.load(std::memory_order_relaxed);
+          if (now == self->seen) {
+            for (std::uint32_t i = 0; i < r->workers_; ++i) {
+              std::optional<Item> item = r->take_parked(/*newest=*/true);
+              if (!item) break;
+              r->start(*item, /*forced=*/true);
+            }
+          }
+          self->seen = now;
+          if (r->parked_count_.load(std::memory_order_relaxed) > 0) self->schedule_locked(*r);
+        }
+      }
+      self->release();
+    }
+    // At shutdown: no callback touches the runner after this returns.
+    void stop(TbbRunner& r) {
+      std::lock_guard<std::mutex> lock(mutex);
+      runner = nullptr;
+      if (timer_id != 0 && r.cancel_timer(timer_id)) refs.fetch_sub(1, std::memory_order_relaxed);
+      timer_id = 0;
+    }
+  };
+
   // Counts a task as suspended for its wait's duration.
   struct SuspendedCount {
-    explicit SuspendedCount(std::atomic<std::int64_t>& n) : count(n) { count.fetch_add(1, std::memory_order_relaxed); }
-    ~SuspendedCount() { count.fetch_sub(1, std::memory_order_relaxed); }
-    std::atomic<std::int64_t>& count;
+    explicit SuspendedCount(TbbRunner& r) : runner(r) { runner.suspended_.fetch_add(1, std::memory_order_relaxed); }
+    ~SuspendedCount() {
+      runner.suspended_.fetch_sub(1, std::memory_order_relaxed);
+      runner.made_progress();
+    }
+    TbbRunner& runner;
   };
 
   // Each suspended task keeps a coroutine stack of its own: an mmap and a guard page, two of
   // the process's vm.max_map_count mappings (65,530 by default), and oneTBB does not check
-  // for a failed mmap. A quarter of the limit leaves room for everything else.
-  static std::int64_t suspend_budget() { return std::max<std::int64_t>(1024, rh_runners::max_memory_mappings() / 4); }
+  // for a failed mmap. Items stop starting at a quarter of the limit suspended at once; a
+  // wait suspends until half of what is left after 16,384 mappings for everything else
+  // (libraries, fiber stacks, the heap) and then holds its worker instead.
+  static std::int64_t admit_budget() { return std::max<std::int64_t>(1024, rh_runners::max_memory_mappings() / 4); }
+  static std::int64_t suspend_limit() {
+    return std::max<std::int64_t>(admit_budget() + 1024, (rh_runners::max_memory_mappings() - 16384) / 2);
+  }
 
-  void warn_budget_once() {
-    if (budget_warned_.exchange(true, std::memory_order_relaxed)) return;
-    log(RH_LOG_WARN, std::to_string(suspend_budget_) +
-                         " tasks are suspended at once (a quarter of vm.max_map_count): sleeps now "
-                         "block their worker thread, and other waits still suspend, each costing "
-                         "oneTBB two memory mappings; oneTBB crashes when the process runs out of "
-                         "them. The fiber runner has no such limit.");
+  void warn_limit_once() {
+    if (limit_warned_.exchange(true, std::memory_order_relaxed)) return;
+    log(RH_LOG_WARN, std::to_string(suspend_limit_) +
+                         " tasks are suspended at once, as many as vm.max_map_count leaves room for: "
+                         "further waits block their worker thread until some resume. The fiber runner "
+                         "has no such limit.");
   }
 
   std::uint32_t workers_ = 1;
@@ -223,8 +354,15 @@ class TbbRunner final : public rh::Runner {
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<std::int64_t> suspended_{0};  // tasks suspended in event_wait right now
-  const std::int64_t suspend_budget_ = suspend_budget();
-  std::atomic<bool> budget_warned_{false};
+  const std::int64_t admit_budget_ = admit_budget();
+  const std::int64_t suspend_limit_ = suspend_limit();
+  std::atomic<bool> limit_warned_{false};
+  // Items that did not start because admit_budget_ tasks were suspended.
+  std::mutex parked_mutex_;
+  std::deque<Item> parked_;
+  std::atomic<std::int64_t> parked_count_{0};
+  std::atomic<std::uint64_t> progress_{0};  // items finished and tasks resumed while some are parked
+  Watchdog* watchdog_ = new Watchdog;       // shared with its timer callback
 };
 
 }  // namespace
