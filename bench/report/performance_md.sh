@@ -284,8 +284,8 @@ cat <<EOF
 
 ## 8. Memory per retained run record
 
-$(num "$(get run_memory run_memory/engine:sequential runs)" 0) no-op runs (no result stored) kept by the run scope after \`run_flow\`, as the host keeps them for
-its report. Heap = mallinfo2 bytes in use (arenas + mmapped blocks) after − before, divided by the runs; RSS the
+$(num "$(get run_memory run_memory/engine:sequential runs)" 0) no-op runs (no result stored) kept by a run scope told to keep every run
+(\`set_retained_runs(0)\`; the host itself retires finished runs: next table). Heap = mallinfo2 bytes in use (arenas + mmapped blocks) after − before, divided by the runs; RSS the
 same with VmRSS. A warm-up flow runs first. \`bench/run_memory.cpp\`, one run.
 
 | runner | heap bytes per run | RSS bytes per run | target |
@@ -296,6 +296,32 @@ for runner in sequential fiber tbb; do
   heap="$(get run_memory "$key" heap_bytes_per_run)"
   printf '| %s | %s | %s | ≤ 512 B: %s |\n' "$runner" "$(num "$heap" 0)" \
     "$(num "$(get run_memory "$key" rss_bytes_per_run)" 0)" "$(verdict "$heap" 512)"
+done
+
+cat <<EOF
+
+### Memory of a flow of millions of runs (bounded)
+
+A flow submits no-op runs without keeping their futures, with the run scope's defaults: finished runs nobody
+refers to are retired past 65,536 held runs, and a submission waits for room past 65,536 unfinished runs
+([engine.md](engine.md#memory-millions-of-runs)). Peak growth = VmHWM (reset first) − VmRSS before, MiB.
+\`bench/run_memory.cpp\` (run_memory_bounded), one run each.
+
+| runner | runs | wall s | ns per run | peak growth MiB | runs held at the end | target |
+|---|---:|---:|---:|---:|---:|---|
+EOF
+for runner in sequential fiber tbb; do
+  small="$(get run_memory "run_memory_bounded_1000000/engine:$runner" peak_growth_mib)"
+  for n in 1000000 10000000; do
+    key="run_memory_bounded_$n/engine:$runner"
+    growth="$(get run_memory "$key" peak_growth_mib)"
+    # Bounded: ten times the runs may not cost more than 1.5 times the peak, plus 16 MiB of noise.
+    limit="$(awk -v s="$small" 'BEGIN { if (s == "n/a") print "n/a"; else print s * 1.5 + 16 }')"
+    if [ "$n" = 1000000 ]; then target="—"; else target="≤ 1.5× the 1M peak + 16 MiB: $(verdict "$growth" "$limit")"; fi
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$runner" "$(num "$n" 0)" \
+      "$(num "$(div "$(get run_memory "$key" ms)" 1000)" 2)" "$(num "$(get run_memory "$key" ns_per_run)" 0)" \
+      "$(num "$growth" 1)" "$(num "$(get run_memory "$key" held_runs)" 0)" "$target"
+  done
 done
 
 # --- 9. events ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 
 #include <runner_host/sdk.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,17 @@ class BenchSession {
                                       const nlohmann::json& params = nlohmann::json::object()) {
     start();
     return session_.run(*session_.registry().find(name), params.empty() ? std::string() : params.dump());
+  }
+
+  // The same with the scope prepared by `configure` before the root run starts.
+  std::unique_ptr<host::RunScope> run_with(const std::string& name, const nlohmann::json& params,
+                                           const std::function<void(host::RunScope&)>& configure) {
+    start();
+    std::unique_ptr<host::RunScope> scope = session_.open_scope();
+    configure(*scope);
+    session_.start_root(*scope, *session_.registry().find(name), params.empty() ? std::string() : params.dump());
+    session_.wait(*scope);
+    return scope;
   }
 
  private:

@@ -2,8 +2,10 @@
 
 #include "base/output_files.hpp"
 #include "base/time_format.hpp"
+#include "cli/report_spool.hpp"
 #include "engine/task_registry.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
@@ -99,21 +101,33 @@ json locked_run_to_json(const Run& run) {
 
 }  // namespace
 
-void write_report(std::ostream& out, const RunScope& scope, const std::string& runner, bool interrupted) {
-  const auto dump = [](const json& value, int indent) {
-    return value.dump(indent, ' ', false, json::error_handler_t::replace);
-  };
-  // Indented like json::dump(2), written piece by piece.
-  auto indent_block = [](const std::string& text, const char* pad) {
-    std::string out;
-    for (char c : text) {
-      out += c;
-      if (c == '\n') out += pad;
-    }
-    return out;
-  };
-  std::map<std::string, int> by_state;
+namespace {
+
+std::string dump(const json& value, int indent) {
+  return value.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+// Indented like json::dump(2) one level further in, written piece by piece.
+std::string indent_block(const std::string& text, const char* pad) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += pad;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string report_entry(const Run& run) { return indent_block(dump(locked_run_to_json(run), 2), "    "); }
+
+void write_report(std::ostream& out, const RunScope& scope, const std::string& runner, bool interrupted,
+                  ReportSpool* spool) {
+  const auto hold = scope.hold_retirement();  // every run once: spooled or held
+  std::map<std::string, std::uint64_t> by_state;
   json never_started = json::array();
+  std::uint64_t count = 0;
   json flow;
   if (const RunRef& flow_run = scope.flow_run()) {
     flow = locked_run_to_json(*flow_run);
@@ -122,28 +136,49 @@ void write_report(std::ostream& out, const RunScope& scope, const std::string& r
   out << "{\n  \"schema\": 1,\n  \"runner\": " << dump(runner, -1)
       << ",\n  \"interrupted\": " << (interrupted ? "true" : "false")
       << ",\n  \"flow\": " << indent_block(dump(flow, 2), "  ") << ",\n  \"task_runs\": [";
-  const std::vector<RunRef> runs = scope.runs();
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    const Run& run = *runs[i];
-    out << (i == 0 ? "\n    " : ",\n    ") << indent_block(dump(locked_run_to_json(run), 2), "    ");
-    ++by_state[std::string(state_name(run.state()))];
-    if (!run.started()) never_started.push_back(run.id());
+  if (spool != nullptr && spool->runs() != 0) {
+    out << "\n    ";
+    spool->copy_to(out);
+    count = spool->runs();
+    for (int id = 0; id < kStateCount; ++id) {
+      if (const std::uint64_t n = spool->by_state()[static_cast<std::size_t>(id)]; n != 0) {
+        by_state[std::string(state_name(static_cast<StateId>(id)))] += n;
+      }
+    }
+    for (std::uint64_t id : spool->never_started()) never_started.push_back(id);
   }
-  const json summary = {{"task_runs", runs.size()}, {"by_state", by_state}, {"never_started", never_started}};
-  out << (runs.empty() ? "],\n" : "\n  ],\n") << "  \"summary\": " << indent_block(dump(summary, 2), "  ") << "\n}\n";
+  for (const RunRef& run : scope.runs()) {
+    out << (count == 0 ? "\n    " : ",\n    ") << report_entry(*run);
+    ++count;
+    ++by_state[std::string(state_name(run->state()))];
+    if (!run->started()) never_started.push_back(run->id());
+  }
+  const json summary = {{"task_runs", count}, {"by_state", by_state}, {"never_started", never_started}};
+  out << (count == 0 ? "],\n" : "\n  ],\n") << "  \"summary\": " << indent_block(dump(summary, 2), "  ") << "\n}\n";
 }
 
-void write_report_file(const std::string& path, const RunScope& scope, const std::string& runner, bool interrupted) {
-  write_file_atomically(path, "the report", [&](std::ostream& out) { write_report(out, scope, runner, interrupted); });
+void write_report_file(const std::string& path, const RunScope& scope, const std::string& runner, bool interrupted,
+                       ReportSpool* spool) {
+  write_file_atomically(path, "the report",
+                        [&](std::ostream& out) { write_report(out, scope, runner, interrupted, spool); });
 }
 
 void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_rows) {
+  const auto hold = scope.hold_retirement();  // every run once: retired (counted) or held
   const std::vector<RunRef> runs = scope.runs();
+  const RunTally& retired = scope.retired_tally();
+  const std::uint64_t total = retired.runs + runs.size();
+  const bool all = total <= max_rows;  // then nothing was retired: more are held first
   std::vector<const Run*> shown;
-  const bool all = runs.size() <= max_rows;
-  for (const RunRef& run : runs) {
-    if (shown.size() >= max_rows) break;
-    if (all || !is_completed(run->state())) shown.push_back(run.get());
+  if (all) {
+    for (const RunRef& run : runs) shown.push_back(run.get());
+  } else {
+    for (const RunRef& run : scope.kept_unsuccessful()) shown.push_back(run.get());
+    for (const RunRef& run : runs) {
+      if (!is_completed(run->state())) shown.push_back(run.get());
+    }
+    std::sort(shown.begin(), shown.end(), [](const Run* a, const Run* b) { return a->id() < b->id(); });
+    if (shown.size() > max_rows) shown.resize(max_rows);
   }
   std::size_t task_width = 4, name_width = 3, state_width = 5;
   for (const Run* run : shown) {
@@ -164,11 +199,16 @@ void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_row
           format_duration(run->total_run_time_us()));
     }
   }
-  std::map<std::string, std::size_t> by_state;
+  std::map<std::string, std::uint64_t> by_state;
+  for (int id = 0; id < kStateCount; ++id) {
+    if (const std::uint64_t n = retired.by_state[static_cast<std::size_t>(id)]; n != 0) {
+      by_state[std::string(state_name(static_cast<StateId>(id)))] += n;
+    }
+  }
   for (const RunRef& run : runs) ++by_state[std::string(state_name(run->state()))];
   std::ostringstream counts;
   for (const auto& [state, count] : by_state) counts << (counts.tellp() > 0 ? ", " : "") << count << ' ' << state;
-  out << runs.size() << " task run" << (runs.size() == 1 ? "" : "s") << (runs.empty() ? "" : ": " + counts.str());
+  out << total << " task run" << (total == 1 ? "" : "s") << (total == 0 ? "" : ": " + counts.str());
   if (!all) out << " (showing " << shown.size() << " that did not complete; see --report for all)";
   out << '\n';
 }

@@ -105,7 +105,12 @@ int run_to_the_end(Session& session, const TaskDef& target, const RunConfig& con
   Engine& engine = session.engine();
   RunOutputs outputs(config, out, err);
   std::unique_ptr<RunScope> scope = session.open_scope();
-  outputs.bind(*scope, target, session.runner_name(), events);
+  try {
+    outputs.bind(*scope, target, session.runner_name(), events);
+  } catch (const OutputFileError& e) {
+    err << "runner-host: " << e.what() << '\n';
+    return kExitUsage;
+  }
   const std::string grace = seconds_text(config.grace_seconds);
 
   InterruptHandlers handlers;

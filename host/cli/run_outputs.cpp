@@ -8,8 +8,21 @@
 
 namespace rh::host {
 
+void RunOutputs::bind(RunScope& scope, const TaskDef& target, std::string runner, const JsonlEventSink* events) {
+  scope_ = &scope;
+  target_ = &target;
+  runner_ = std::move(runner);
+  events_ = events;
+  if (config_.report) {
+    spool_ = std::make_unique<ReportSpool>(*config_.report);
+    scope.set_retire_observer([spool = spool_.get()](const Run& run) { spool->add(run); });
+  }
+}
+
 bool RunOutputs::every_run_completed() const {
   if (const RunRef& flow = scope_->flow_run(); flow && !is_completed(flow->state())) return false;
+  const auto hold = scope_->hold_retirement();
+  if (!scope_->retired_tally().all_completed()) return false;
   for (const RunRef& run : scope_->runs()) {
     if (!is_completed(run->state())) return false;
   }
@@ -52,7 +65,7 @@ int RunOutputs::write(bool interrupted, int status) {
   out_.flush();
   if (config_.report) {
     try {
-      write_report_file(*config_.report, *scope_, runner_, interrupted);
+      write_report_file(*config_.report, *scope_, runner_, interrupted, spool_.get());
     } catch (const std::exception& e) {
       err_ << "runner-host: " << e.what() << '\n';
       return kExitUsage;

@@ -5,12 +5,14 @@
 // claims it first writes it; the other finds it taken.
 #pragma once
 
+#include "cli/report_spool.hpp"
 #include "cli/run_config.hpp"
 #include "engine/run_scope.hpp"
 #include "engine/task_registry.hpp"
 #include "events/jsonl_sink.hpp"
 
 #include <atomic>
+#include <memory>
 #include <ostream>
 #include <string>
 
@@ -20,13 +22,9 @@ class RunOutputs {
  public:
   RunOutputs(const RunConfig& config, std::ostream& out, std::ostream& err) : config_(config), out_(out), err_(err) {}
 
-  // Before the run starts (all of it must outlive the run).
-  void bind(const RunScope& scope, const TaskDef& target, std::string runner, const JsonlEventSink* events) {
-    scope_ = &scope;
-    target_ = &target;
-    runner_ = std::move(runner);
-    events_ = events;
-  }
+  // Before the run starts (all of it must outlive the run). With a report, the runs the
+  // scope retires go to a spool for it. Throws OutputFileError when the spool cannot be made.
+  void bind(RunScope& scope, const TaskDef& target, std::string runner, const JsonlEventSink* events);
 
   // Whether every run of the scope completed.
   bool every_run_completed() const;
@@ -49,6 +47,7 @@ class RunOutputs {
   const TaskDef* target_ = nullptr;
   std::string runner_;
   const JsonlEventSink* events_ = nullptr;
+  std::unique_ptr<ReportSpool> spool_;
   std::atomic<bool> claimed_{false};
 };
 

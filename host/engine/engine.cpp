@@ -53,6 +53,7 @@ void Engine::wait(RunScope& scope) {
   // This thread serves the engine while it waits: the sequential runner runs work here.
   const ContextScope context(*this);
   scope.wait_idle(context_blocker());
+  scope.stop_retiring();  // every run is terminal: what is held now stays for the report
   track(&scope, false);
 }
 
@@ -123,6 +124,7 @@ RunRef Engine::submit(const Run& parent, const TaskDef& task, std::string params
       upstreams.push_back(Upstream{RunRef(upstream), ref.allow_failure});
     }
   }
+  if (scope.needs_room() && runner_.concurrency() > 1) scope.wait_for_room(context_blocker());
   RunRef run = create(scope, task, parent.id(), std::move(params), false);
   run->set_nesting_depth(static_cast<std::uint16_t>(parent.nesting_depth() + 1));
   run->set_params_have_futures(has_futures);

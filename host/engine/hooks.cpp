@@ -103,7 +103,7 @@ void Engine::complete(Run& run) {
   publish(run, entry, previous, run.message(entry), previous != nullptr ? run.message(*previous) : std::string_view{});
   for (const auto& [fn, arg] : callbacks) fn(arg, &run);
   // Last: once the scope sees its last run finish, the host may tear everything down.
-  run.scope()->run_finished();
+  run.scope()->run_finished(run);
 }
 
 }  // namespace rh::host

@@ -109,6 +109,13 @@ class Run {
 
   // --- fast, lock-free queries ---
   bool done() const noexcept { return done_.load(std::memory_order_acquire); }
+  // Whether the engine is through with the run (its scope saw it finish) and the caller's
+  // reference is the only one: nothing can reach it any more but through that reference.
+  bool released_by_all_but_one() const noexcept {
+    return finished_.load(std::memory_order_acquire) && refs_.load(std::memory_order_acquire) == 1;
+  }
+  // The last thing the engine does with a run (RunScope::run_finished).
+  void set_finished() noexcept { finished_.store(true, std::memory_order_release); }
 
   // --- phase: written only by whoever drives the run at the time ---
   Phase phase() const noexcept { return phase_.load(std::memory_order_acquire); }
@@ -200,6 +207,7 @@ class Run {
   const std::uint64_t parent_id_;
   std::atomic<std::uint32_t> refs_{0};
   std::atomic<bool> done_{false};
+  std::atomic<bool> finished_{false};
   mutable SpinLock lock_;
   bool params_have_futures_ = false;
   bool name_rendered_ = true;

@@ -7,6 +7,7 @@
 
 #include <runner_host/sdk.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,6 +64,17 @@ class EngineHarness {
   std::unique_ptr<host::RunScope> run_task(const std::string& name,
                                            const nlohmann::json& params = nlohmann::json::object()) {
     return run(name, params);
+  }
+
+  // The same with the scope prepared by `configure` before the root run starts.
+  std::unique_ptr<host::RunScope> run_flow_with(const std::string& name, const nlohmann::json& params,
+                                                const std::function<void(host::RunScope&)>& configure) {
+    host::Engine& e = engine();
+    std::unique_ptr<host::RunScope> scope = e.open_scope();
+    configure(*scope);
+    e.start_root(*scope, *session_.registry().find(name), params.empty() ? std::string() : params.dump());
+    e.wait(*scope);
+    return scope;
   }
 
   // Shuts the runner down (idempotent); the session and its runs stay readable.

@@ -3,6 +3,8 @@
 // runs. Markers go to stdout, flushed, so a test can act while the host runs.
 #include <runner_host/sdk.hpp>
 
+#include <stdexcept>
+
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -26,6 +28,8 @@ void block_for(double seconds) {
 }
 
 json ok(const json& p) { return p.value("value", 0); }
+
+json fails(const json&) { throw std::runtime_error("fails on purpose"); }
 
 json segfault(const json&) {
   say("segfault running");
@@ -66,13 +70,15 @@ json then_bad(rh::FlowContext& flow, const json& p) {
   return "survived";
 }
 
-// Submits `runs` no-op runs without keeping their futures, saying "queued N" every
-// `report_every` submissions, then waits for the flow's runs through the host.
+// Submits `runs` no-op runs without keeping their futures (every `fail_every`-th one a run
+// that fails, when given), saying "queued N" every `report_every` submissions, then waits
+// for the flow's runs through the host.
 json many(rh::FlowContext& flow, const json& p) {
   const long runs = p.value("runs", 1000000L);
   const long report_every = p.value("report_every", 100000L);
+  const long fail_every = p.value("fail_every", 0L);
   for (long i = 0; i < runs; ++i) {
-    flow.submit("ok");
+    flow.submit(fail_every > 0 && (i + 1) % fail_every == 0 ? "fails" : "ok");
     if ((i + 1) % report_every == 0) say("queued " + std::to_string(i + 1));
   }
   return runs;
@@ -94,6 +100,7 @@ json timeout_flow(rh::FlowContext& flow, const json& p) {
 RH_TASK_LIBRARY(lib) {
   lib.name("cli_hazards").version("1.0.0");
   lib.task("ok", ok);
+  lib.task("fails", fails);
   lib.task("segfault", segfault);
   lib.task("abort", abort_task);
   lib.task("exit", exit_task);
