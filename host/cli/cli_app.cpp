@@ -33,6 +33,7 @@ struct Flags {
   std::optional<std::string> log_level;
   std::optional<std::string> log_format;
   std::optional<double> grace_seconds;
+  bool allow_untrusted_plugins = false;
 };
 
 std::string version_text() {
@@ -43,6 +44,7 @@ std::string version_text() {
 // Flags win over the config file. Returns an error message, or nothing.
 std::optional<std::string> merge_flags(const Flags& flags, RunConfig& config) {
   if (!flags.plugins.empty()) config.plugins = flags.plugins;
+  if (flags.allow_untrusted_plugins) config.allow_untrusted_plugins = true;
   if (flags.flow) {
     config.flow = flags.flow;
     config.task.reset();
@@ -99,8 +101,11 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
   app.add_option("-f,--flow", flags.flow, "Flow to run (default: the libraries' only flow)")->type_name("NAME");
   app.add_option("-t,--task", flags.task, "Run one task instead of a flow")->type_name("NAME");
   app.add_option("--params", flags.params, "Parameters of the flow or task, a JSON object")->type_name("JSON");
-  app.add_option("-r,--runner", flags.runner, "Runner name (sequential, fiber, tbb) or plugin path; default tbb")
+  app.add_option("-r,--runner", flags.runner,
+                 "Runner name (sequential, fiber, tbb) or plugin path (with a '/'); default tbb")
       ->type_name("NAME|FILE");
+  app.add_flag("--allow-untrusted-plugins", flags.allow_untrusted_plugins,
+               "Load plugin files others than their owner and root can write (docs/config.md)");
   app.add_option("-w,--max-workers", flags.max_workers, "Worker threads of the runner")->type_name("N");
   app.add_option("--report", flags.report, "Write a JSON report of every run")->type_name("FILE");
   app.add_option("--events", flags.events, "Append every state change as a JSON line")->type_name("FILE");
@@ -140,7 +145,9 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
   }
   if (list->parsed()) {
     if (!flags.plugins.empty()) config.plugins = flags.plugins;
-    return list_command(config.plugins, config.task_overrides, config.source, out, err);
+    if (flags.allow_untrusted_plugins) config.allow_untrusted_plugins = true;
+    if (flags.runner) config.runner.name = *flags.runner;
+    return list_command(config, exe_dir, out, err);
   }
   if (auto problem = merge_flags(flags, config)) {
     err << "runner-host: " << *problem << '\n';

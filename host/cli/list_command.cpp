@@ -29,16 +29,24 @@ void print_defs(std::ostream& out, const char* heading, const std::vector<const 
 
 }  // namespace
 
-int list_command(const std::vector<std::string>& plugins, const nlohmann::json& task_overrides,
-                 const std::string& source, std::ostream& out, std::ostream& err) {
-  if (plugins.empty()) {
+int list_command(const RunConfig& config, const std::filesystem::path& exe_dir, std::ostream& out, std::ostream& err) {
+  if (config.plugins.empty()) {
     err << "runner-host: list needs at least one --plugin FILE\n";
     return kExitUsage;
   }
-  Session session;
+  SessionOptions options;
+  options.runner_dir = exe_dir;
+  options.allow_untrusted_plugins = config.allow_untrusted_plugins;
+  Session session(options);
+  std::string runner_file;
   try {
-    for (const std::string& path : plugins) session.load_library(path);
-    session.apply_task_overrides(task_overrides, source);
+    for (const std::string& path : config.plugins) {
+      const auto pin = config.plugin_sha256.find(path);
+      session.load_library(path, pin == config.plugin_sha256.end() ? std::string() : pin->second);
+    }
+    session.apply_task_overrides(config.task_overrides, config.source);
+    // The runner is not started, but its file gets the checks a run would make.
+    runner_file = inspect_plugin_file(locate_runner(config.runner.name, exe_dir), config.allow_untrusted_plugins);
   } catch (const std::exception& e) {
     err << "runner-host: " << e.what() << '\n';
     return kExitUsage;
@@ -48,9 +56,11 @@ int list_command(const std::vector<std::string>& plugins, const nlohmann::json& 
     const rh_task_library& lib = *plugin.library;
     out << std::string(lib.name.data, lib.name.size) << ' ' << std::string(lib.version.data, lib.version.size) << " ("
         << plugin.path << ")\n";
+    out << "  file: " << plugin.real_path << '\n';
     print_defs(out, "flows", registry.flows(), plugin.path);
     print_defs(out, "tasks", registry.tasks(), plugin.path);
   }
+  out << "runner " << config.runner.name << ": " << runner_file << '\n';
   return kExitOk;
 }
 

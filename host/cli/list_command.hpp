@@ -2,7 +2,7 @@
 // `runner-host runners`: the runners found next to the executable.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include "cli/run_config.hpp"
 
 #include <filesystem>
 #include <ostream>
@@ -11,9 +11,10 @@
 
 namespace rh::host {
 
-// Options shown are those a run would use: the config's "tasks" overrides applied.
-int list_command(const std::vector<std::string>& plugins, const nlohmann::json& task_overrides,
-                 const std::string& source, std::ostream& out, std::ostream& err);
+// Options shown are those a run would use: the config's "tasks" overrides applied. Each
+// library is shown with the file it was loaded from (its real path), and the runner a run
+// would use with the file its name resolves to.
+int list_command(const RunConfig& config, const std::filesystem::path& exe_dir, std::ostream& out, std::ostream& err);
 int runners_command(const std::filesystem::path& exe_dir, std::ostream& out);
 
 }  // namespace rh::host

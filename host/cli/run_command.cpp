@@ -203,9 +203,13 @@ int run_command(const RunConfig& config, const std::filesystem::path& exe_dir, s
   options.engine.concurrency_limits = config.concurrency_limits;
   options.engine.cache_max_entries = config.cache_max_entries;
   options.waiter = config.waiter;
+  options.allow_untrusted_plugins = config.allow_untrusted_plugins;
   Session session(options);
   try {
-    for (const std::string& path : config.plugins) session.load_library(path);
+    for (const std::string& path : config.plugins) {
+      const auto pin = config.plugin_sha256.find(path);
+      session.load_library(path, pin == config.plugin_sha256.end() ? std::string() : pin->second);
+    }
     session.apply_task_overrides(config.task_overrides, config.source);
   } catch (const std::exception& e) {
     return usage_error(e.what());

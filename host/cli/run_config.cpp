@@ -72,17 +72,39 @@ std::string read_config_text(const std::string& path) {
   return text;
 }
 
+// A relative path in a config file is relative to the file's directory. The result always
+// holds a '/', so a plugin next to a config file in the current directory ("libt.so") is
+// "./libt.so", a path, not a bare name the loader refuses.
 std::string relative_to(const std::string& base_dir, const std::string& path) {
-  if (base_dir.empty() || fs::path(path).is_absolute()) return path;
-  return (fs::path(base_dir) / path).lexically_normal().string();
+  if (fs::path(path).is_absolute()) return path;
+  const std::string joined = base_dir.empty() ? fs::path(path).lexically_normal().string()
+                                              : (fs::path(base_dir) / path).lexically_normal().string();
+  return joined.find('/') == std::string::npos ? "./" + joined : joined;
+}
+
+bool is_sha256_hex(const std::string& text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+         });
+}
+
+std::string lowercase(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
 }
 
 }  // namespace
 
 const std::vector<std::string>& config_keys() {
-  static const std::vector<std::string> keys = {
-      "plugins", "flow",   "task", "params", "runner", "tasks",        "concurrency_limits",
-      "report",  "events", "log",  "waiter", "cache",  "grace_seconds"};
+  static const std::vector<std::string> keys = {"plugins", "allow_untrusted_plugins",
+                                                "flow",    "task",
+                                                "params",  "runner",
+                                                "tasks",   "concurrency_limits",
+                                                "report",  "events",
+                                                "log",     "waiter",
+                                                "cache",   "grace_seconds"};
   return keys;
 }
 
@@ -130,9 +152,29 @@ RunConfig parse_run_config(json doc, const std::string& source, const std::strin
   if (auto it = doc.find("plugins"); it != doc.end()) {
     if (!it->is_array()) fail(source, "plugins", "must be a list of plugin file paths, got " + type_of(*it));
     for (std::size_t i = 0; i < it->size(); ++i) {
-      config.plugins.push_back(
-          relative_to(base_dir, string_at((*it)[i], source, "plugins[" + std::to_string(i) + "]")));
+      const json& entry = (*it)[i];
+      const std::string key = "plugins[" + std::to_string(i) + "]";
+      if (!entry.is_object()) {
+        config.plugins.push_back(relative_to(base_dir, string_at(entry, source, key)));
+        continue;
+      }
+      // {"path": "...", "sha256": "<hex>"}: the file must have that digest.
+      reject_unknown(entry, {"path", "sha256"}, source, key);
+      const auto path = entry.find("path");
+      if (path == entry.end()) fail(source, key, "needs a \"path\"");
+      config.plugins.push_back(relative_to(base_dir, string_at(*path, source, key + ".path")));
+      if (const auto digest = entry.find("sha256"); digest != entry.end()) {
+        const std::string hex = digest->is_string() ? digest->get<std::string>() : std::string();
+        if (!is_sha256_hex(hex)) {
+          fail(source, key + ".sha256", "must be a SHA-256 of 64 hex digits, got " + json_excerpt(*digest));
+        }
+        config.plugin_sha256[config.plugins.back()] = lowercase(hex);
+      }
     }
+  }
+  if (auto it = doc.find("allow_untrusted_plugins"); it != doc.end()) {
+    if (!it->is_boolean()) fail(source, "allow_untrusted_plugins", "must be true or false, got " + json_excerpt(*it));
+    config.allow_untrusted_plugins = it->get<bool>();
   }
   if (auto it = doc.find("flow"); it != doc.end()) config.flow = string_at(*it, source, "flow");
   if (auto it = doc.find("task"); it != doc.end()) config.task = string_at(*it, source, "task");

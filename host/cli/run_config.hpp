@@ -32,6 +32,10 @@ struct RunnerConfig {
 struct RunConfig {
   std::string source = "command line";  // the config file, for error messages
   std::vector<std::string> plugins;
+  // Plugin path (as in `plugins`) -> the SHA-256 (lowercase hex) the file must have.
+  std::map<std::string, std::string> plugin_sha256;
+  // Load plugin files that fail the trust check (docs/config.md, "Trusted plugin files").
+  bool allow_untrusted_plugins = false;
   std::optional<std::string> flow;
   std::optional<std::string> task;
   nlohmann::json params = nlohmann::json::object();

@@ -9,6 +9,84 @@ namespace {
 
 std::string text(rh_str s) { return s.data == nullptr ? std::string() : std::string(s.data, s.size); }
 
+// The length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), or 0.
+std::size_t utf8_sequence(const std::string& text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (std::size_t k = 2; k < length; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return length;
+}
+
+// What makes a task name unprintable in one line of the table or of `list`: a control
+// character (C0, DEL or C1) or bytes that are not UTF-8. Empty when the name is fine.
+std::string name_problem(const std::string& name) {
+  for (std::size_t i = 0; i < name.size();) {
+    const std::size_t length = utf8_sequence(name, i);
+    if (length == 0) return "is not valid UTF-8";
+    const auto lead = static_cast<unsigned char>(name[i]);
+    const bool c1 = length == 2 && lead == 0xC2 && static_cast<unsigned char>(name[i + 1]) < 0xA0;
+    if (lead < 0x20 || lead == 0x7F || c1) return "contains a control character";
+    i += length;
+  }
+  return {};
+}
+
+// The name with everything but printable UTF-8 escaped (\n, \t, \xNN), in double quotes.
+std::string escaped(const std::string& name) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (std::size_t i = 0; i < name.size();) {
+    const std::size_t length = utf8_sequence(name, i);
+    const auto lead = static_cast<unsigned char>(name[i]);
+    const bool c1 = length == 2 && lead == 0xC2 && static_cast<unsigned char>(name[i + 1]) < 0xA0;
+    if (length == 0 || lead < 0x20 || lead == 0x7F || c1) {
+      const std::size_t count = length == 0 ? 1 : length;
+      for (std::size_t k = 0; k < count; ++k) {
+        const auto b = static_cast<unsigned char>(name[i + k]);
+        if (b == '\n') {
+          out += "\\n";
+        } else if (b == '\t') {
+          out += "\\t";
+        } else if (b == '\r') {
+          out += "\\r";
+        } else {
+          out += "\\x";
+          out += kHex[b >> 4];
+          out += kHex[b & 0xf];
+        }
+      }
+      i += count;
+      continue;
+    }
+    if (lead == '"' || lead == '\\') out += '\\';
+    out.append(name, i, length);
+    i += length;
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
 // Element i of a plugin's array of structs. A plugin built against an older SDK has smaller
@@ -52,6 +130,9 @@ void TaskRegistry::add_library(const rh_task_library& library, const std::string
     def.library = text(library.name);
     def.plugin = plugin;
     if (def.name.empty()) throw RegistryError("plugin '" + plugin + "': a task has an empty name");
+    if (const std::string problem = name_problem(def.name); !problem.empty()) {
+      throw RegistryError("plugin '" + plugin + "': task name " + escaped(def.name) + " " + problem);
+    }
     if (raw.run == nullptr) throw RegistryError("plugin '" + plugin + "': task '" + def.name + "' has no function");
     if (const TaskDef* existing = find(def.name)) {
       throw RegistryError("plugin '" + plugin + "': task '" + def.name + "' is already defined by plugin '" +

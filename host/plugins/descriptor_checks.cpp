@@ -20,10 +20,17 @@ void check_descriptor(const rh_plugin_descriptor* descriptor, const std::string&
   if (descriptor->struct_size < offsetof(rh_plugin_descriptor, kind) + sizeof(descriptor->kind)) {
     throw PluginError("plugin '" + path + "': its descriptor is too small to be a runner-host plugin");
   }
-  if (descriptor->abi_major != RH_ABI_VERSION_MAJOR) {
-    throw PluginError("plugin '" + path + "' was built for runner-host ABI " + std::to_string(descriptor->abi_major) +
-                      "." + std::to_string(descriptor->abi_minor) + ", but this host speaks ABI " +
-                      std::to_string(RH_ABI_VERSION_MAJOR) + "." + std::to_string(RH_ABI_VERSION_MINOR));
+  const std::string built_for = "plugin '" + path + "' was built for runner-host ABI " +
+                                std::to_string(descriptor->abi_major) + "." + std::to_string(descriptor->abi_minor);
+  const std::string host_speaks =
+      "this host speaks ABI " + std::to_string(RH_ABI_VERSION_MAJOR) + "." + std::to_string(RH_ABI_VERSION_MINOR);
+  if (descriptor->abi_major != RH_ABI_VERSION_MAJOR) throw PluginError(built_for + ", but " + host_speaks);
+  // A newer minor may rely on fields and functions this host neither reads nor offers (a
+  // runner function it would never call, a task option it would ignore): refused rather
+  // than run half-understood.
+  if (descriptor->abi_minor > RH_ABI_VERSION_MINOR) {
+    throw PluginError(built_for + ", newer than this host: " + host_speaks + " (minors up to " +
+                      std::to_string(RH_ABI_VERSION_MINOR) + ")");
   }
 }
 

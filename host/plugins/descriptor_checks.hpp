@@ -12,7 +12,8 @@
 
 namespace rh::host {
 
-// Any plugin: a descriptor at all, large enough to say its kind, of this host's ABI major.
+// Any plugin: a descriptor at all, large enough to say its kind, of this host's ABI major and
+// of a minor no newer than this host's.
 void check_descriptor(const rh_plugin_descriptor* descriptor, const std::string& path);
 
 // After check_descriptor: a task library with a load_library function.

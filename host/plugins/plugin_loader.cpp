@@ -1,15 +1,24 @@
 #include "plugins/plugin_loader.hpp"
 
 #include "plugins/descriptor_checks.hpp"
+#include "plugins/elf_check.hpp"
+#include "plugins/file_digest.hpp"
 #include "plugins/host_api.hpp"
+#include "plugins/plugin_trust.hpp"
 
 #include <runner_host/abi_text.hpp>
 
 #include <boost/dll/shared_library.hpp>
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <system_error>
@@ -53,6 +62,24 @@ std::vector<fs::path> runner_dirs(const fs::path& exe_dir) {
   return dirs;
 }
 
+// Closes a descriptor when the inspection ends, however it ends.
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string error_text(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return first_line(e.what());
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
 constexpr const char* kRunnerPrefix = "librh_runner_";
 constexpr const char* kRunnerSuffix = ".so";
 
@@ -66,14 +93,53 @@ const void* LoadedPlugin::extension(std::string_view id) const {
   return descriptor->get_extension(to_rh_str(id));
 }
 
-LoadedPlugin PluginLoader::open(const std::string& path) {
+std::string inspect_plugin_file(const std::string& path, bool allow_untrusted, const std::string& expected_sha256) {
+  const std::string plugin = "plugin '" + path + "'";
+  if (path.find('/') == std::string::npos) {
+    throw PluginError(plugin + ": a bare file name is not looked up anywhere; give a path, e.g. './" + path + "'");
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) throw PluginError(plugin + ": file not found");
+    throw PluginError(plugin + ": cannot inspect it: " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) throw PluginError(plugin + ": is a directory, not a shared library");
+  if (auto kind = special_file_kind(st.st_mode)) throw PluginError(plugin + ": " + *kind + ", not a shared library");
   std::error_code ec;
-  if (!fs::exists(path, ec)) throw PluginError("plugin '" + path + "': file not found");
-  if (fs::is_directory(path, ec)) throw PluginError("plugin '" + path + "': is a directory, not a shared library");
+  const fs::path real = fs::canonical(path, ec);
+  if (ec) throw PluginError(plugin + ": cannot resolve its path: " + ec.message());
+  if (!allow_untrusted) check_plugin_trust(real, path);
+  // O_NONBLOCK: should the file have been replaced by a FIFO since the stat, opening it
+  // must not wait for a writer.
+  const FdCloser file{::open(real.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+  if (file.fd < 0) throw PluginError(plugin + ": cannot open it: " + std::strerror(errno));
+  if (::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    throw PluginError(plugin + ": " + special_file_kind(st.st_mode).value_or("is not a regular file") +
+                      ", not a shared library");
+  }
+  if (auto problem = elf_problem(file.fd)) throw PluginError(plugin + ": " + *problem);
+  if (!expected_sha256.empty()) {
+    std::string actual;
+    try {
+      actual = sha256_hex_of_fd(file.fd);
+    } catch (const DigestError& e) {
+      throw PluginError(plugin + ": cannot compute its SHA-256: " + e.what());
+    }
+    if (actual != expected_sha256) {
+      throw PluginError(plugin + ": SHA-256 mismatch for " + real.string() + ": expected " + expected_sha256 +
+                        ", actual " + actual);
+    }
+  }
+  return real.string();
+}
+
+LoadedPlugin PluginLoader::open(const std::string& path, const std::string& expected_sha256) {
+  const std::string real = inspect_plugin_file(path, allow_untrusted_, expected_sha256);
 
   boost::dll::shared_library library;
   std::error_code load_error;
-  library.load(fs::absolute(path), load_error, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
+  // The real path: the file inspected, whatever a symbolic link on the way points to now.
+  library.load(fs::path(real), load_error, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
   if (load_error) {
     // The dynamic loader's own explanation ("file too short", "undefined symbol: ...") is
     // still pending in dlerror() after Boost.DLL's error-code overload returns.
@@ -87,7 +153,13 @@ LoadedPlugin PluginLoader::open(const std::string& path) {
   }
   const auto entry = library.get<const rh_plugin_descriptor*(const rh_host_offer*)>(RH_ENTRY_SYMBOL);
   const rh_host_offer offer{sizeof(rh_host_offer), RH_ABI_VERSION_MAJOR, RH_ABI_VERSION_MINOR, host_api()};
-  const rh_plugin_descriptor* descriptor = entry(&offer);
+  // The entry is C, but a C++ plugin's may still throw: its error names the plugin.
+  const rh_plugin_descriptor* descriptor = nullptr;
+  try {
+    descriptor = entry(&offer);
+  } catch (...) {
+    throw PluginError("plugin '" + path + "': its entry point threw: " + error_text(std::current_exception()));
+  }
   check_descriptor(descriptor, path);
   {
     std::lock_guard<std::mutex> lock(libraries_mutex());
@@ -95,25 +167,32 @@ LoadedPlugin PluginLoader::open(const std::string& path) {
   }
   LoadedPlugin plugin;
   plugin.path = path;
+  plugin.real_path = real;
   plugin.descriptor = descriptor;
   return plugin;
 }
 
-LoadedPlugin PluginLoader::load_task_library(const std::string& path) {
-  LoadedPlugin plugin = open(path);
+LoadedPlugin PluginLoader::load_task_library(const std::string& path, const std::string& expected_sha256) {
+  LoadedPlugin plugin = open(path, expected_sha256);
   const rh_plugin_descriptor& d = *plugin.descriptor;
   check_task_library_descriptor(d, path);
   ErrorCapture error;
-  plugin.library = d.load_library(&error.sink);
+  try {
+    plugin.library = d.load_library(&error.sink);
+  } catch (...) {
+    throw PluginError("plugin '" + path + "': registration threw: " + error_text(std::current_exception()));
+  }
   if (plugin.library == nullptr) {
-    throw PluginError("plugin '" + path + "': registration failed: " +
-                      (error.type.empty() ? std::string() : error.type + ": ") + first_line(error.message));
+    const std::string message = first_line(error.message);
+    throw PluginError("plugin '" + path +
+                      "': registration failed: " + (error.type.empty() ? std::string() : error.type + ": ") +
+                      (message.empty() ? "the plugin gave no reason" : message));
   }
   return plugin;
 }
 
 LoadedPlugin PluginLoader::load_runner(const std::string& path) {
-  LoadedPlugin plugin = open(path);
+  LoadedPlugin plugin = open(path, {});
   check_runner_descriptor(*plugin.descriptor, path);
   return plugin;
 }
@@ -138,9 +217,7 @@ std::vector<std::string> available_runners(const fs::path& exe_dir) {
 }
 
 std::string locate_runner(const std::string& name_or_path, const fs::path& exe_dir) {
-  const bool is_path = name_or_path.find('/') != std::string::npos ||
-                       (name_or_path.size() > 3 && name_or_path.compare(name_or_path.size() - 3, 3, ".so") == 0);
-  if (is_path) return name_or_path;
+  if (name_or_path.find('/') != std::string::npos) return name_or_path;
   const std::string file = kRunnerPrefix + name_or_path + kRunnerSuffix;
   for (const fs::path& dir : runner_dirs(exe_dir)) {
     std::error_code ec;
@@ -149,8 +226,20 @@ std::string locate_runner(const std::string& name_or_path, const fs::path& exe_d
   }
   std::string known;
   for (const std::string& name : available_runners(exe_dir)) known += (known.empty() ? "" : ", ") + name;
-  throw PluginError("unknown runner '" + name_or_path + "' (available: " + (known.empty() ? "none found" : known) +
-                    ")");
+  const bool looks_like_file = name_or_path.size() > 3 && name_or_path.compare(name_or_path.size() - 3, 3, ".so") == 0;
+  throw PluginError(
+      "unknown runner '" + name_or_path + "' (available: " + (known.empty() ? "none found" : known) + ")" +
+      (looks_like_file ? "; a runner plugin file is given by a path, e.g. './" + name_or_path + "'" : ""));
+}
+
+bool runner_is_from_elsewhere(const std::string& located, const fs::path& exe_dir) {
+  std::error_code ec;
+  const fs::path file = fs::weakly_canonical(located, ec);
+  for (const fs::path& own : {exe_dir / "runners", exe_dir / ".." / "lib" / "runner-host" / "runners"}) {
+    std::error_code own_ec;
+    if (!ec && fs::weakly_canonical(own, own_ec) == file.parent_path() && !own_ec) return false;
+  }
+  return true;
 }
 
 }  // namespace rh::host

@@ -3,12 +3,15 @@
 #include "engine/execution_context.hpp"
 #include "plugins/host_api.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <stdexcept>
 
 namespace rh::host {
 
 Session::Session(SessionOptions options)
     : options_(std::move(options)),
+      loader_(options_.allow_untrusted_plugins),
       waiters_(bus_, context_blocker(), options_.waiter,
                // Runs that ended before a waiter listened: the engine still has them.
                [this](std::uint64_t id) -> std::optional<FinalState> {
@@ -24,8 +27,8 @@ Session::~Session() {
   runner_.reset();
 }
 
-const LoadedPlugin& Session::load_library(const std::string& path) {
-  LoadedPlugin plugin = loader_.load_task_library(path);
+const LoadedPlugin& Session::load_library(const std::string& path, const std::string& expected_sha256) {
+  LoadedPlugin plugin = loader_.load_task_library(path, expected_sha256);
   registry_.add_library(*plugin.library, path);
   libraries_.push_back(std::move(plugin));
   return libraries_.back();
@@ -44,7 +47,12 @@ void Session::apply_task_overrides(const nlohmann::json& overrides, const std::s
 void Session::start_runner(const std::string& name_or_path, const nlohmann::json& options) {
   if (runner_) throw std::logic_error("the session's runner is already started");
   const std::string path = locate_runner(name_or_path, options_.runner_dir);
-  auto runner = std::make_unique<RunnerInstance>(loader_.load_runner(path), options, timers_);
+  LoadedPlugin plugin = loader_.load_runner(path);
+  // A runner from outside the host's own directories (a path, or $RUNNER_HOST_RUNNER_PATH,
+  // which may shadow a built-in name) is said at info; the usual one at debug.
+  const auto level = runner_is_from_elsewhere(path, options_.runner_dir) ? spdlog::level::info : spdlog::level::debug;
+  spdlog::log(level, "runner '{}' is {}", name_or_path, plugin.real_path);
+  auto runner = std::make_unique<RunnerInstance>(plugin, options, timers_);
   runner->start();
   runner_ = std::move(runner);
   engine_ = std::make_unique<Engine>(EngineParts{registry_, runner_->link(), bus_, timers_, waiters_}, options_.engine);

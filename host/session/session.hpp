@@ -36,6 +36,8 @@ struct SessionOptions {
   std::filesystem::path runner_dir;  // where runner names are looked up (next to the executable)
   EngineOptions engine;
   WaiterOptions waiter;  // of the session's TaskRunWaiter instance
+  // Load plugin files that fail the trust check (plugins/plugin_trust.hpp) anyway.
+  bool allow_untrusted_plugins = false;
 };
 
 class Session {
@@ -48,7 +50,8 @@ class Session {
 
   // --- libraries (before start_runner) ---
   // Loads a task library plugin and registers its tasks. Throws PluginError, RegistryError.
-  const LoadedPlugin& load_library(const std::string& path);
+  // A non-empty `expected_sha256` (lowercase hex) must be the file's SHA-256.
+  const LoadedPlugin& load_library(const std::string& path, const std::string& expected_sha256 = {});
   // Registers tasks declared in this program (runner-host embedded as a library, tests,
   // benchmarks): finishes `library` and points this program's SDK at the host.
   void add_library(rh::Library& library, const std::string& origin = "in-process");

@@ -1,6 +1,7 @@
 // A runner written in plain C against abi.h alone (tests/plugins/abi/abi_c_runner.c): its
 // optional functions NULL (concurrency, event_is_set, inline_depth, set_host), built as of
-// ABI 1.2 and as of ABI 1.1. It loads, runs nested submissions, sleeps and timed waits, and
+// ABI 1.2 and as of ABI 1.1, and against the frozen abi.h of ABI 1.0 and 1.1
+// (tests/abi/frozen/). It loads, runs nested submissions, sleeps and timed waits, and
 // its timed waits get their timers from the session calling into it, through the
 // process-level timer functions of ABI 1.0. A runner table missing a required function is
 // refused by name.
@@ -34,11 +35,17 @@ TEST_P(CRunner, LoadsWithItsOptionalFunctionsNull) {
   ASSERT_NE(plugin.descriptor->runner, nullptr);
   EXPECT_EQ(plugin.descriptor->runner->concurrency, nullptr);
   EXPECT_EQ(plugin.descriptor->runner->event_is_set, nullptr);
-  EXPECT_EQ(plugin.descriptor->runner->inline_depth, nullptr);
-  if (GetParam() == "abi_c_runner_1_1") {
-    EXPECT_EQ(plugin.descriptor->runner->struct_size, offsetof(rh_runner_api, set_host));
+  const rh_runner_api& api = *plugin.descriptor->runner;
+  // Fields past the table's struct_size are not the plugin's: read only what it has.
+  if (GetParam() == "abi_c_runner_frozen_1_0") {
+    EXPECT_EQ(api.struct_size, offsetof(rh_runner_api, inline_depth));
   } else {
-    EXPECT_EQ(plugin.descriptor->runner->set_host, nullptr);
+    EXPECT_EQ(api.inline_depth, nullptr);
+  }
+  if (GetParam() == "abi_c_runner_1_1" || GetParam() == "abi_c_runner_frozen_1_1") {
+    EXPECT_EQ(api.struct_size, offsetof(rh_runner_api, set_host));
+  } else if (RH_HAS_FIELD(&api, rh_runner_api, set_host)) {
+    EXPECT_EQ(api.set_host, nullptr);
   }
 }
 
@@ -66,12 +73,15 @@ TEST_P(CRunner, RunsAFlowWithNestedWaitsSleepsAndTimedWaits) {
   EXPECT_EQ(h.session().runner_name(), "c");
 
   const host::LoadedPlugin plugin = host::PluginLoader().load_runner(path());
+  if (plugin.descriptor->abi_minor < 2) return;  // no get_extension before ABI 1.2
   const auto* stats = static_cast<const CRunnerStats*>(plugin.extension("test.c_runner/1"));
   ASSERT_NE(stats, nullptr);
   EXPECT_EQ(stats->timers_unavailable(), 0u) << "every timed wait got a timer from the session";
 }
 
-INSTANTIATE_TEST_SUITE_P(Abi, CRunner, ::testing::Values("abi_c_runner", "abi_c_runner_1_1"),
+INSTANTIATE_TEST_SUITE_P(Abi, CRunner,
+                         ::testing::Values("abi_c_runner", "abi_c_runner_1_1", "abi_c_runner_frozen_1_0",
+                                           "abi_c_runner_frozen_1_1"),
                          [](const auto& info) { return info.param; });
 
 // Outside any call from a session, the process-level timer functions have no session to

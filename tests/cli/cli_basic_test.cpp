@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <sstream>
 
 namespace {
@@ -146,9 +147,17 @@ TEST(CliBasic, ListShowsTasksAndFlowsWithDescriptionsAndOptions) {
 TEST(CliBasic, ListTwoLibraries) {
   const ProcessResult r = run_host({"list", "--plugin", kDemo, "--plugin", kNoFlow});
   ASSERT_EQ(r.exit_code, 0) << describe(r);
+  // Each library with the file it was loaded from (its real path), then the runner a run
+  // would use and its file.
+  const std::string demo_file = std::filesystem::canonical(kDemo).string();
+  EXPECT_THAT(r.out, HasSubstr("demo 1.0.0 (" + kDemo + ")\n  file: " + demo_file +
+                               "\n  flows:\n    pipeline\n  tasks:\n    add - adds a and b\n"));
   EXPECT_THAT(r.out,
-              HasSubstr("demo 1.0.0 (" + kDemo + ")\n  flows:\n    pipeline\n  tasks:\n    add - adds a and b\n"));
-  EXPECT_THAT(r.out, HasSubstr("cli_noflow 0.1.0 (" + kNoFlow + ")\n  tasks:\n    one\n    two\n"));
+              HasSubstr("cli_noflow 0.1.0 (" + kNoFlow + ")\n  file: " + kNoFlow + "\n  tasks:\n    one\n    two\n"));
+  EXPECT_THAT(
+      r.out, ::testing::EndsWith(
+                 "\nrunner tbb: " +
+                 std::filesystem::canonical(std::string(RH_BIN_DIR) + "/runners/librh_runner_tbb.so").string() + "\n"));
 }
 
 TEST(CliBasic, RunnersListsTheBuiltRunners) {

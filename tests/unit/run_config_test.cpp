@@ -107,9 +107,10 @@ TEST(RunConfig, NotAnObject) {
 }
 
 TEST(RunConfig, UnknownTopLevelKey) {
-  EXPECT_EQ(config_error({{"plugin", json::array()}}),
-            "cfg.json: plugin: unknown key (known: plugins, flow, task, params, runner, tasks, concurrency_limits, "
-            "report, events, log, waiter, cache, grace_seconds)");
+  EXPECT_EQ(
+      config_error({{"plugin", json::array()}}),
+      "cfg.json: plugin: unknown key (known: plugins, allow_untrusted_plugins, flow, task, params, runner, tasks, "
+      "concurrency_limits, report, events, log, waiter, cache, grace_seconds)");
 }
 
 TEST(RunConfig, Plugins) {

@@ -3,10 +3,12 @@
  * the host's timers (the process-level rh_host_api.timer_schedule of ABI 1.0). Every
  * optional function is left NULL: concurrency, event_is_set, inline_depth, set_host.
  *
- * Built three times: with RH_TEST_TABLE_ABI_1_1 its table ends before set_host, as a runner
- * built for ABI 1.1 would; with RH_TEST_WITHOUT_EVENT_SET it lacks a required function. The descriptor offers the
- * extension "test.c_runner/1", which counts the timed waits the host could not give a timer to (each would have waited
- * forever). */
+ * Built three times against today's abi.h: with RH_TEST_TABLE_ABI_1_1 its table ends before
+ * set_host, as a runner built for ABI 1.1 would; with RH_TEST_WITHOUT_EVENT_SET it lacks a
+ * required function. Built too against the frozen abi.h of every earlier minor
+ * (tests/abi/frozen/), where it has only the fields that minor had. From ABI 1.2 the
+ * descriptor offers the extension "test.c_runner/1", which counts the timed waits the host
+ * could not give a timer to (each would have waited forever). */
 #include <runner_host/abi.h>
 
 #include <pthread.h>
@@ -52,6 +54,8 @@ typedef struct c_runner_stats {
 static pthread_mutex_t stats_mutex = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t timers_unavailable_count;
 
+/* The descriptor's get_extension, and so the extension, exist from ABI 1.2. */
+#if RH_ABI_VERSION_MINOR >= 2
 static uint64_t timers_unavailable(void) {
   pthread_mutex_lock(&stats_mutex);
   const uint64_t count = timers_unavailable_count;
@@ -60,6 +64,7 @@ static uint64_t timers_unavailable(void) {
 }
 
 static const c_runner_stats stats = {sizeof(c_runner_stats), timers_unavailable};
+#endif
 
 static void report(rh_error_sink* err, const char* message) {
   if (err != NULL) {
@@ -248,15 +253,21 @@ static const rh_runner_api table = {
     c_event_wait,
     c_event_destroy,
     c_yield,
+#if RH_ABI_VERSION_MINOR >= 1
     NULL, /* inline_depth */
+#endif
+#if RH_ABI_VERSION_MINOR >= 2
     NULL, /* set_host */
+#endif
 };
 
+#if RH_ABI_VERSION_MINOR >= 2
 static const void* get_extension(rh_str id) {
   static const char name[] = "test.c_runner/1";
   if (id.size == sizeof(name) - 1 && memcmp(id.data, name, id.size) == 0) return &stats;
   return NULL;
 }
+#endif
 
 static const rh_plugin_descriptor descriptor = {sizeof(rh_plugin_descriptor),
                                                 RH_ABI_VERSION_MAJOR,
@@ -266,7 +277,10 @@ static const rh_plugin_descriptor descriptor = {sizeof(rh_plugin_descriptor),
                                                 LIT("1.0.0"),
                                                 NULL,
                                                 &table,
-                                                get_extension};
+#if RH_ABI_VERSION_MINOR >= 2
+                                                get_extension
+#endif
+};
 
 RH_EXPORT const rh_plugin_descriptor* rh_plugin_entry(const rh_host_offer* offer) {
   if (offer != NULL && offer->abi_major == RH_ABI_VERSION_MAJOR) host = offer->host;
