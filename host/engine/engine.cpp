@@ -95,6 +95,12 @@ RunRef Engine::create(RunScope& scope, const TaskDef& task, std::uint64_t parent
 
 RunRef Engine::submit(const Run& parent, const TaskDef& task, std::string params,
                       const std::vector<DependencySpec>& deps) {
+  // An attempt the engine took over (its timeout, or the host ending) may still be running
+  // after its run ended, and its scope may be gone: it submits nothing more.
+  if (parent.done()) {
+    throw SubmitError("task '" + task.name + "' cannot be submitted: the submitting run '" + parent.name() +
+                      "' already ended (its attempt was abandoned)");
+  }
   RunScope& scope = *parent.scope();
   if (parent.nesting_depth() >= kMaxNestingDepth) {
     throw SubmitError("task '" + task.name + "' would be nested " + std::to_string(parent.nesting_depth() + 1) +

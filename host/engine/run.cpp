@@ -12,12 +12,13 @@ void retain(Run* run) noexcept { run->retain(); }
 void release(Run* run) noexcept { run->release(); }
 
 Run::Run(Engine& engine, const TaskDef& task, RunScope* scope, std::uint64_t id, std::uint64_t parent_id,
-         std::string name, std::string params)
+         std::uint64_t flow_run_id, std::string name, std::string params)
     : engine_(engine),
       task_(task),
       scope_(scope),
       id_(id),
       parent_id_(parent_id),
+      flow_run_id_(flow_run_id),
       name_(std::move(name)),
       params_(std::move(params)) {}
 
@@ -44,8 +45,6 @@ void Run::release() noexcept {
   if (to_free.capacity() > 4096) std::vector<Run*>().swap(to_free);  // bounded per thread
   freeing = false;
 }
-
-std::uint64_t Run::flow_run_id() const noexcept { return scope_ == nullptr ? 0 : scope_->flow_run_id(); }
 
 bool Run::is_flow() const noexcept { return task_.is_flow; }
 

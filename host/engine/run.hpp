@@ -89,8 +89,9 @@ struct AttemptState {
 
 class Run {
  public:
-  Run(Engine& engine, const TaskDef& task, RunScope* scope, std::uint64_t id, std::uint64_t parent_id, std::string name,
-      std::string params);
+  // flow_run_id: the flow run this run belongs to (its own id for a flow run), 0 for none.
+  Run(Engine& engine, const TaskDef& task, RunScope* scope, std::uint64_t id, std::uint64_t parent_id,
+      std::uint64_t flow_run_id, std::string name, std::string params);
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
 
@@ -100,7 +101,9 @@ class Run {
   RunScope* scope() const noexcept { return scope_; }
   std::uint64_t id() const noexcept { return id_; }
   std::uint64_t parent_id() const noexcept { return parent_id_; }
-  std::uint64_t flow_run_id() const noexcept;
+  // Kept in the run rather than read from its scope: an attempt the engine abandoned (its
+  // timeout took the run over) may still log after the scope is gone.
+  std::uint64_t flow_run_id() const noexcept { return flow_run_id_; }
   bool is_flow() const noexcept;
 
   // --- reference count ---
@@ -205,6 +208,7 @@ class Run {
   RunScope* const scope_;
   const std::uint64_t id_;
   const std::uint64_t parent_id_;
+  const std::uint64_t flow_run_id_;
   std::atomic<std::uint32_t> refs_{0};
   std::atomic<bool> done_{false};
   std::atomic<bool> finished_{false};
