@@ -4,6 +4,7 @@
 // waits; the wake-up (an event set, or the host timer at the deadline) resumes it.
 // Threads outside the arena (the host's main thread) block on a condition variable.
 #include "memory_mappings.hpp"
+#include "sanitizer_fibers.hpp"
 
 #include <runner_host/runner.hpp>
 
@@ -16,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -61,6 +63,39 @@ thread_local TbbRunner* tl_running = nullptr;
 __attribute__((noinline)) TbbRunner* running_runner() { return tl_running; }
 __attribute__((noinline)) void set_running_runner(TbbRunner* runner) { tl_running = runner; }
 
+// ASan builds (docs/sanitizers.md): libtbb switches a worker between coroutine stacks, and a
+// resumed task brings its stack to whichever thread resumes it; ASan still takes the thread's
+// first stack for the current one, and an exception thrown then unpoisons (or trips on) the
+// wrong memory. Wherever our code starts running after such a switch (a task's start, the
+// suspend callback, a resumed task) it tells ASan the stack it is on, when that changed.
+thread_local rh_san::StackBounds tl_asan_stack;
+__attribute__((noinline)) void tell_asan_the_stack() {
+  char here = 0;
+  const char* sp = &here;
+  const auto* low = static_cast<const char*>(tl_asan_stack.bottom);
+  if (low != nullptr && sp >= low && sp < low + tl_asan_stack.size) return;
+  const rh_san::StackBounds stack = rh_san::mapping_of(sp);
+  if (stack.size == 0) return;
+  rh_san::now_on_stack(stack);
+  tl_asan_stack = stack;
+}
+
+// TSan builds (docs/sanitizers.md): a task runs as a TSan fiber of its own, because it may
+// suspend on one thread and resume on another, inside libtbb, which TSan does not see; the
+// thread's own TSan state runs oneTBB's dispatch loop, between tasks and while one is suspended.
+thread_local void* tl_home_fiber = nullptr;
+__attribute__((noinline)) void* home_fiber() {
+  if (tl_home_fiber == nullptr) tl_home_fiber = rh_san::current_fiber();
+  return tl_home_fiber;
+}
+
+// Resumes a suspended task. TSan builds add the edge libtbb's resume makes (invisibly to TSan)
+// from what the resumer did before to what the task does after it resumes (event_wait).
+void resume_waiter(Waiter* waiter) {
+  if constexpr (rh_san::kTsan) rh_san::release(waiter);
+  tbb::task::resume(waiter->tag);
+}
+
 void on_wait_timeout(void* arg) {
   auto* waiter = static_cast<Waiter*>(arg);
   int expected = kWaiting;
@@ -70,7 +105,7 @@ void on_wait_timeout(void* arg) {
       auto& list = event.waiters;
       list.erase(std::remove(list.begin(), list.end(), waiter), list.end());
     });
-    tbb::task::resume(waiter->tag);
+    resume_waiter(waiter);
   }
   waiter->release();  // the timer's reference
 }
@@ -83,7 +118,13 @@ class TbbRunner final : public rh::Runner {
     parsed.reject_unknown();
   }
 
-  ~TbbRunner() override { shutdown(); }
+  ~TbbRunner() override {
+    shutdown();
+    // Every task has returned; the lock orders their give_fiber() before this for TSan, which
+    // does not see the task group's wait inside libtbb.
+    std::lock_guard<std::mutex> lock(fibers_mutex_);
+    for (void* fiber : idle_fibers_) rh_san::destroy_fiber(fiber);
+  }
 
   void start() override {
     if (started_.exchange(true)) throw std::logic_error("the tbb runner is already started");
@@ -98,6 +139,8 @@ class TbbRunner final : public rh::Runner {
   void submit(rh_work_fn fn, void* arg) override {
     if (!started_.load(std::memory_order_acquire)) throw std::logic_error("the tbb runner is not started");
     if (stopped_.load(std::memory_order_acquire)) throw std::logic_error("the tbb runner is shut down");
+    // oneTBB's queues order the submission before the run; TSan does not see them.
+    if constexpr (rh_san::kTsan) rh_san::release(arg);
     if (running_runner() == this) {
       // One of our tasks spawns into its worker's deque: cheap, stolen by idle workers, and
       // tracked by the task group, so no shared counter bounces between cores on every run.
@@ -133,7 +176,7 @@ class TbbRunner final : public rh::Runner {
       int expected = kWaiting;
       if (!waiter->state.compare_exchange_strong(expected, kSet, std::memory_order_acq_rel)) continue;
       if (waiter->timer_id != 0 && cancel_timer(waiter->timer_id)) waiter->release();  // timer never runs
-      tbb::task::resume(waiter->tag);
+      resume_waiter(waiter);
     }
   }
 
@@ -153,7 +196,12 @@ class TbbRunner final : public rh::Runner {
     const SuspendedCount counted(suspended_);
     auto* waiter = new Waiter;
     waiter->event = event;
+    // TSan: the task's fiber leaves with the task; this thread's own state runs what oneTBB
+    // runs here meanwhile (the callback below first).
+    void* task_fiber = rh_san::current_fiber();
+    if constexpr (rh_san::kTsan) rh_san::switch_to(home_fiber());
     tbb::task::suspend([&](tbb::task::suspend_point tag) {
+      if constexpr (rh_san::kAsan) tell_asan_the_stack();  // another coroutine's
       waiter->tag = tag;
       // The timer is armed under the event's lock too, so event_set (which takes the list
       // under that lock) always finds the timer id it has to cancel.
@@ -166,10 +214,16 @@ class TbbRunner final : public rh::Runner {
       });
       if (!parked) {
         waiter->state.store(kSet);
-        tbb::task::resume(tag);
+        resume_waiter(waiter);
       }
     });
-    set_running_runner(this);  // resumed, perhaps on another worker thread
+    // Resumed, perhaps on another worker thread, whose own TSan state ran its dispatch loop.
+    if constexpr (rh_san::kTsan) {
+      rh_san::switch_to(task_fiber);
+      rh_san::acquire(waiter);  // resume_waiter()'s release
+    }
+    if constexpr (rh_san::kAsan) tell_asan_the_stack();
+    set_running_runner(this);
     const bool set = waiter->state.load(std::memory_order_acquire) == kSet;
     waiter->release();
     return set;
@@ -190,8 +244,33 @@ class TbbRunner final : public rh::Runner {
 
   void run_item(rh_work_fn fn, void* arg) {
     set_running_runner(this);
-    fn(arg);
+    if constexpr (rh_san::kAsan) tell_asan_the_stack();
+    if constexpr (rh_san::kTsan) {
+      rh_san::acquire(arg);  // submit()'s release
+      void* fiber = take_fiber();
+      rh_san::switch_to(fiber);
+      fn(arg);
+      rh_san::switch_to(home_fiber());  // of the thread it ended on
+      give_fiber(fiber);
+    } else {
+      fn(arg);
+    }
     set_running_runner(nullptr);
+  }
+
+  // TSan builds: the tasks' fibers, reused (making one per task would cost TSan a thread slot
+  // and its bookkeeping for every run).
+  void* take_fiber() {
+    std::lock_guard<std::mutex> lock(fibers_mutex_);
+    if (idle_fibers_.empty()) return rh_san::create_fiber();
+    void* fiber = idle_fibers_.back();
+    idle_fibers_.pop_back();
+    return fiber;
+  }
+
+  void give_fiber(void* fiber) {
+    std::lock_guard<std::mutex> lock(fibers_mutex_);
+    idle_fibers_.push_back(fiber);
   }
 
   // Counts a task as suspended for its wait's duration.
@@ -225,6 +304,8 @@ class TbbRunner final : public rh::Runner {
   std::atomic<std::int64_t> suspended_{0};  // tasks suspended in event_wait right now
   const std::int64_t suspend_budget_ = suspend_budget();
   std::atomic<bool> budget_warned_{false};
+  std::mutex fibers_mutex_;         // TSan builds only: idle_fibers_
+  std::vector<void*> idle_fibers_;  // TSan builds only
 };
 
 }  // namespace
