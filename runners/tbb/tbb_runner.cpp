@@ -92,8 +92,9 @@ __attribute__((noinline)) void* home_fiber() {
 // Resumes a suspended task. TSan builds add the edge libtbb's resume makes (invisibly to TSan)
 // from what the resumer did before to what the task does after it resumes (event_wait).
 void resume_waiter(Waiter* waiter) {
+  const tbb::task::suspend_point tag = waiter->tag;  // the task may free the waiter once resumed
   if constexpr (rh_san::kTsan) rh_san::release(waiter);
-  tbb::task::resume(waiter->tag);
+  tbb::task::resume(tag);
 }
 
 void on_wait_timeout(void* arg) {
@@ -110,7 +111,25 @@ void on_wait_timeout(void* arg) {
   waiter->release();  // the timer's reference
 }
 
+// One work item as oneTBB stores it in its task object. oneTBB's headers copy it in on the
+// submitting thread and call it on a worker, and the memory is recycled for later tasks on any
+// thread; libtbb, not instrumented, orders all of that, so under TSan the copy and the call
+// read and write the item without instrumentation (the item's own hand-off has its edge from
+// submit() and run_item()).
+struct Item {
+  TbbRunner* runner;
+  rh_work_fn fn;
+  void* arg;
+
+  Item(TbbRunner* r, rh_work_fn f, void* a) : runner(r), fn(f), arg(a) {}
+  __attribute__((no_sanitize_thread)) Item(const Item& other) : runner(other.runner), fn(other.fn), arg(other.arg) {}
+  Item& operator=(const Item&) = delete;
+  __attribute__((no_sanitize_thread)) void operator()() const;
+};
+
 class TbbRunner final : public rh::Runner {
+  friend struct Item;
+
  public:
   explicit TbbRunner(rh::json options) {
     rh::RunnerOptions parsed(std::move(options));
@@ -144,7 +163,8 @@ class TbbRunner final : public rh::Runner {
     if (running_runner() == this) {
       // One of our tasks spawns into its worker's deque: cheap, stolen by idle workers, and
       // tracked by the task group, so no shared counter bounces between cores on every run.
-      group_->run([this, fn, arg] { run_item(fn, arg); });
+      group_->run(Item{this, fn, arg});
+      if constexpr (rh_san::kTsan) rh_san::release(this);  // the submission before shutdown()
       return;
     }
     // From outside our tasks (the host thread, the timer thread): enqueue never blocks the
@@ -153,7 +173,8 @@ class TbbRunner final : public rh::Runner {
     // which oneTBB's wait is built to be woken by. (A counter of ours, decremented and then
     // notified, left a window in which shutdown saw zero, returned, and the runner was freed
     // while the worker still read it.)
-    arena_->enqueue(group_->defer([this, fn, arg] { run_item(fn, arg); }));
+    arena_->enqueue(group_->defer(Item{this, fn, arg}));
+    if constexpr (rh_san::kTsan) rh_san::release(this);  // the submission before shutdown()
   }
 
   void shutdown() override {
@@ -161,6 +182,8 @@ class TbbRunner final : public rh::Runner {
     // Every item is in the group, whether a task spawned it or another thread enqueued it, and
     // a task suspended in event_wait is still running: one wait drains them all.
     arena_->execute([this] { group_->wait(); });
+    // The group's wait, inside libtbb, orders every item's end before this; TSan sees it here.
+    if constexpr (rh_san::kTsan) rh_san::acquire(this);
     set_running_runner(nullptr);  // this thread may have run items inside group_->wait()
   }
 
@@ -219,6 +242,7 @@ class TbbRunner final : public rh::Runner {
     });
     // Resumed, perhaps on another worker thread, whose own TSan state ran its dispatch loop.
     if constexpr (rh_san::kTsan) {
+      home_fiber();  // this thread's own state, learnt before it runs anything else
       rh_san::switch_to(task_fiber);
       rh_san::acquire(waiter);  // resume_waiter()'s release
     }
@@ -247,11 +271,13 @@ class TbbRunner final : public rh::Runner {
     if constexpr (rh_san::kAsan) tell_asan_the_stack();
     if constexpr (rh_san::kTsan) {
       rh_san::acquire(arg);  // submit()'s release
+      home_fiber();          // this thread's own state, learnt before it runs anything else
       void* fiber = take_fiber();
       rh_san::switch_to(fiber);
       fn(arg);
       rh_san::switch_to(home_fiber());  // of the thread it ended on
       give_fiber(fiber);
+      rh_san::release(this);  // what the item did happens before shutdown() returns
     } else {
       fn(arg);
     }
@@ -307,6 +333,13 @@ class TbbRunner final : public rh::Runner {
   std::mutex fibers_mutex_;         // TSan builds only: idle_fibers_
   std::vector<void*> idle_fibers_;  // TSan builds only
 };
+
+void Item::operator()() const {
+  TbbRunner* const r = runner;
+  const rh_work_fn f = fn;
+  void* const a = arg;
+  r->run_item(f, a);
+}
 
 }  // namespace
 
