@@ -4,8 +4,9 @@
 # Compile and link flags go to every target of this project through add_compile_options and
 # add_link_options, never into the exported SDK target: a plugin built against an installed
 # runner-host gets no sanitizer from it. Sanitized code finds out with the compiler's own
-# macros (__SANITIZE_ADDRESS__, __SANITIZE_THREAD__). CI does not run these builds yet: the
-# stack-switch annotations of the fiber and tbb runners are still to come.
+# macros (__SANITIZE_ADDRESS__, __SANITIZE_THREAD__): the fiber and tbb runners annotate their
+# stack switches that way (runners/common/sanitizer_fibers.hpp). CI builds and runs the whole
+# suite with both (scripts/sanitize address|thread, docs/sanitizers.md).
 set(RH_SANITIZE "" CACHE STRING "Build with a sanitizer: empty, 'address' (ASan+UBSan) or 'thread' (TSan)")
 set_property(CACHE RH_SANITIZE PROPERTY STRINGS "" address thread)
 
@@ -15,6 +16,13 @@ elseif(RH_SANITIZE STREQUAL "address")
   set(RH_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined)
 elseif(RH_SANITIZE STREQUAL "thread")
   set(RH_SANITIZER_FLAGS -fsanitize=thread)
+  # GCC warns that TSan does not model std::atomic_thread_fence. The only fences are the fiber
+  # runner's seq_cst fences between atomics (work_queues.hpp, the no-lost-wake-up handshake);
+  # they order no plain memory, so TSan ignoring them can cost no false report, and the fence
+  # itself is still executed.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    add_compile_options(-Wno-tsan)
+  endif()
 else()
   message(FATAL_ERROR "RH_SANITIZE must be empty, 'address' or 'thread', not '${RH_SANITIZE}'")
 endif()
@@ -38,9 +46,14 @@ set(common "halt_on_error=1:exitcode=66:print_stacktrace=1")
 if(RH_SANITIZE STREQUAL "address")
   # detect_stack_use_after_return stays off: its fake stacks are per thread and are reclaimed by
   # comparing stack pointers, which means nothing once tasks run on fiber and coroutine stacks.
+  # use_tls=0: GCC 12's LeakSanitizer misreads glibc 2.36's dynamic TLS vector once a module
+  # with thread_local variables is dlopen'ed (every runner plugin) and its tracer dies of
+  # SIGSEGV at exit ("Tracer caught signal 11", "DTLS ... at 0x6f7-0x4000017f9"). Stacks,
+  # registers, globals and the heap are still scanned; only thread_local roots are not.
+  # print_suppressions=0: a used suppression is not listed on stderr, which the CLI suites check.
   file(WRITE ${RH_SANITIZER_ENV_FILE}
     "set(ENV{ASAN_OPTIONS} \"${common}:detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=0:suppressions=${RH_SANITIZER_SUPPRESSIONS}/asan.supp\")\n"
-    "set(ENV{LSAN_OPTIONS} \"suppressions=${RH_SANITIZER_SUPPRESSIONS}/lsan.supp\")\n"
+    "set(ENV{LSAN_OPTIONS} \"use_tls=0:print_suppressions=0:suppressions=${RH_SANITIZER_SUPPRESSIONS}/lsan.supp\")\n"
     "set(ENV{UBSAN_OPTIONS} \"${common}:suppressions=${RH_SANITIZER_SUPPRESSIONS}/ubsan.supp\")\n")
 else()
   file(WRITE ${RH_SANITIZER_ENV_FILE}

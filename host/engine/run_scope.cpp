@@ -26,7 +26,7 @@ RunRef RunScope::create_run(const TaskDef& task, std::uint64_t parent_id, std::s
   std::unique_lock<SpinLock> lock(mutex_);
   const std::uint64_t id = engine_.next_run_id();
   RunRef run(new (memory) Run(engine_, task, this, id, parent_id, is_flow_run ? id : flow_run_id_, std::move(name),
-                                       std::move(params)));
+                              std::move(params)));
   outstanding_.fetch_add(1, std::memory_order_relaxed);
   if (is_flow_run) {
     flow_run_ = run;

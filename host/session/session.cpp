@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <mutex>
 #include <stdexcept>
 
 namespace rh::host {
@@ -35,8 +36,11 @@ const LoadedPlugin& Session::load_library(const std::string& path, const std::st
 }
 
 void Session::add_library(rh::Library& library, const std::string& origin) {
-  // This program is its own plugin: its SDK calls go to the host API directly.
-  rh::detail::host_slot() = host_api();
+  // This program is its own plugin: its SDK calls go to the host API directly. The slot is the
+  // program's one, shared by every session of it (on any thread), and the table is the
+  // process's one: set it once, so sessions started side by side do not race on it.
+  static std::once_flag set_once;
+  std::call_once(set_once, [] { rh::detail::host_slot() = host_api(); });
   registry_.add_library(*library.finish(), origin);
 }
 

@@ -4,6 +4,7 @@
 // started. Sleeping and waiting suspend the fiber, never the thread: 100,000 sleeping task
 // runs are 100,000 parked fibers on small pooled stacks (pooled_stack.hpp). A fiber stays on
 // the thread that started it.
+#include "annotated_scheduler.hpp"
 #include "pooled_stack.hpp"
 #include "work_queues.hpp"
 
@@ -122,7 +123,12 @@ class FiberRunner final : public rh::Runner {
     bool draining = false;  // the dispatcher waits for live == 0 before the thread ends
     boost::fibers::mutex live_mutex;
     boost::fibers::condition_variable live_cv;
+    rh_fiber::AnnotatedRoundRobin* annotations = nullptr;  // sanitized builds: this thread's
   };
+
+  static void forget_stack(void* annotations, const rh_fiber::Stack& stack) {
+    static_cast<rh_fiber::AnnotatedRoundRobin*>(annotations)->forget(stack);
+  }
 
   // Each worker: its main fiber dispatches queued work into new fibers until shutdown. It
   // holds a stack before it takes an item, so an item it cannot start stays queued (and other
@@ -131,6 +137,12 @@ class FiberRunner final : public rh::Runner {
     tl_worker = WorkerIdentity{this, index};
     WorkerState& state = *worker_state_[index];
     Tally& tally = tallies_[index];
+    rh_fiber::StackReleaseHook release_hook;
+    if constexpr (rh_fiber::kAnnotatedSwitches) {
+      boost::fibers::use_scheduling_algorithm<rh_fiber::AnnotatedRoundRobin>(state.stacks.stack_size(),
+                                                                             &state.annotations);
+      release_hook = rh_fiber::StackReleaseHook{&forget_stack, state.annotations};
+    }
     rh_fiber::Stack stack;
     bool have_stack = false;
     Work work;
@@ -145,15 +157,19 @@ class FiberRunner final : public rh::Runner {
       if (!queues_->wait_for_work(index, work)) break;
       ++state.live;
       // launch::dispatch: the new fiber runs at once; this dispatcher resumes when it
-      // finishes or blocks, so fibers are created no faster than they start.
-      boost::fibers::fiber(boost::fibers::launch::dispatch, std::allocator_arg,
-                           rh_fiber::ReservedStack(state.stacks, stack),
+      // finishes or blocks, so fibers are created no faster than they start. Sanitized builds
+      // post and yield instead, the same order through the scheduler, which annotates it.
+      constexpr auto launch =
+          rh_fiber::kAnnotatedSwitches ? boost::fibers::launch::post : boost::fibers::launch::dispatch;
+      if constexpr (rh_fiber::kAnnotatedSwitches) state.annotations->expect_new_fiber(stack);
+      boost::fibers::fiber(launch, std::allocator_arg, rh_fiber::ReservedStack(state.stacks, stack, release_hook),
                            [this, work, &state, &tally] {
                              work.fn(work.arg);
                              bump(tally.finished);
                              if (--state.live == 0) worker_went_idle(state);
                            })
           .detach();
+      if constexpr (rh_fiber::kAnnotatedSwitches) boost::this_fiber::yield();
       have_stack = false;
     }
     if (have_stack) state.stacks.deallocate(stack);

@@ -38,6 +38,7 @@
 #include <boost/context/stack_context.hpp>
 
 #include "memory_mappings.hpp"
+#include "sanitizer_fibers.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -331,6 +332,9 @@ class StackCache {
     }
     out = stacks_.back();
     stacks_.pop_back();
+    // A stack used before still has the poisoned redzones of the last fiber's entry frames,
+    // which end in a switch instead of returning.
+    if constexpr (rh_san::kAsan) rh_san::unpoison_stack(out.top - stack_size(), stack_size());
     if (out.guard == Guard::kCanary) write_canary(out);
     return true;
   }
@@ -381,12 +385,20 @@ class StackCache {
   std::vector<Stack> stacks_;
 };
 
+// Told when a fiber's stack comes back (sanitized builds: the switch annotations forget the
+// fiber).
+struct StackReleaseHook {
+  void (*fn)(void* arg, const Stack& stack) = nullptr;
+  void* arg = nullptr;
+};
+
 // The StackAllocator Boost.Fiber is given for one fiber: it hands over a stack the dispatcher
 // already holds (so creating the fiber cannot fail) and returns it to the creating thread's
 // cache when the fiber is gone.
 class ReservedStack {
  public:
-  ReservedStack(StackCache& cache, const Stack& stack) : cache_(&cache), stack_(stack) {}
+  ReservedStack(StackCache& cache, const Stack& stack, StackReleaseHook hook = {})
+      : cache_(&cache), stack_(stack), hook_(hook) {}
 
   boost::context::stack_context allocate() {
     boost::context::stack_context context;
@@ -395,11 +407,15 @@ class ReservedStack {
     return context;
   }
 
-  void deallocate(boost::context::stack_context&) noexcept { cache_->deallocate(stack_); }
+  void deallocate(boost::context::stack_context&) noexcept {
+    if (hook_.fn != nullptr) hook_.fn(hook_.arg, stack_);
+    cache_->deallocate(stack_);
+  }
 
  private:
   StackCache* cache_;
   Stack stack_;
+  StackReleaseHook hook_;
 };
 
 }  // namespace rh_fiber

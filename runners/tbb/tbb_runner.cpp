@@ -7,9 +7,9 @@
 // Each suspended task holds a oneTBB coroutine stack, and oneTBB crashes when mapping one
 // fails, so the runner bounds how many are suspended at once (docs/runners.md, "tbb"): past
 // a budget, items that have not started yet are parked here and start as suspended tasks
-// resume; only when nothing is executing at all does a parked item start anyway (the one
-// most recently submitted, most likely the run a suspended task waits for).
+// resume; a watchdog starts parked items when nothing makes progress.
 #include "memory_mappings.hpp"
+#include "sanitizer_fibers.hpp"
 
 #include <runner_host/runner.hpp>
 
@@ -70,6 +70,40 @@ thread_local TbbRunner* tl_running = nullptr;
 __attribute__((noinline)) TbbRunner* running_runner() { return tl_running; }
 __attribute__((noinline)) void set_running_runner(TbbRunner* runner) { tl_running = runner; }
 
+// ASan builds (docs/sanitizers.md): libtbb switches a worker between coroutine stacks, and a
+// resumed task brings its stack to whichever thread resumes it; ASan still takes the thread's
+// first stack for the current one, and an exception thrown then unpoisons (or trips on) the
+// wrong memory. Wherever our code starts running after such a switch (a task's start, the
+// suspend callback, a resumed task) it tells ASan the stack it is on, when that changed.
+thread_local rh_san::StackBounds tl_asan_stack;
+__attribute__((noinline)) void tell_asan_the_stack() {
+  char here = 0;
+  const char* sp = &here;
+  const auto* low = static_cast<const char*>(tl_asan_stack.bottom);
+  if (low != nullptr && sp >= low && sp < low + tl_asan_stack.size) return;
+  const rh_san::StackBounds stack = rh_san::mapping_of(sp);
+  if (stack.size == 0) return;
+  rh_san::now_on_stack(stack);
+  tl_asan_stack = stack;
+}
+
+// TSan builds (docs/sanitizers.md): a task runs as a TSan fiber of its own, because it may
+// suspend on one thread and resume on another, inside libtbb, which TSan does not see; the
+// thread's own TSan state runs oneTBB's dispatch loop, between tasks and while one is suspended.
+thread_local void* tl_home_fiber = nullptr;
+__attribute__((noinline)) void* home_fiber() {
+  if (tl_home_fiber == nullptr) tl_home_fiber = rh_san::current_fiber();
+  return tl_home_fiber;
+}
+
+// Resumes a suspended task. TSan builds add the edge libtbb's resume makes (invisibly to TSan)
+// from what the resumer did before to what the task does after it resumes (event_wait).
+void resume_waiter(Waiter* waiter) {
+  const tbb::task::suspend_point tag = waiter->tag;  // the task may free the waiter once resumed
+  if constexpr (rh_san::kTsan) rh_san::release(waiter);
+  tbb::task::resume(tag);
+}
+
 void on_wait_timeout(void* arg) {
   auto* waiter = static_cast<Waiter*>(arg);
   int expected = kWaiting;
@@ -79,12 +113,33 @@ void on_wait_timeout(void* arg) {
       auto& list = event.waiters;
       list.erase(std::remove(list.begin(), list.end(), waiter), list.end());
     });
-    tbb::task::resume(waiter->tag);
+    resume_waiter(waiter);
   }
   waiter->release();  // the timer's reference
 }
 
+// One work item as oneTBB stores it in its task object. oneTBB's headers copy it in on the
+// submitting thread and call it on a worker, and the memory is recycled for later tasks on any
+// thread; libtbb, not instrumented, orders all of that, so under TSan the copy and the call
+// read and write the item without instrumentation (the item's own hand-off has its edge from
+// submit() and run_item()).
+// `forced`: start even past the suspension budget (a parked item being started).
+struct Item {
+  TbbRunner* runner;
+  rh_work_fn fn;
+  void* arg;
+  bool forced;
+
+  Item(TbbRunner* r, rh_work_fn f, void* a, bool force) : runner(r), fn(f), arg(a), forced(force) {}
+  __attribute__((no_sanitize_thread)) Item(const Item& other)
+      : runner(other.runner), fn(other.fn), arg(other.arg), forced(other.forced) {}
+  Item& operator=(const Item&) = delete;
+  __attribute__((no_sanitize_thread)) void operator()() const;
+};
+
 class TbbRunner final : public rh::Runner {
+  friend struct Item;
+
  public:
   explicit TbbRunner(rh::json options) {
     rh::RunnerOptions parsed(std::move(options));
@@ -95,6 +150,10 @@ class TbbRunner final : public rh::Runner {
 
   ~TbbRunner() override {
     shutdown();
+    // Every task has returned; the lock orders their give_fiber() before this for TSan, which
+    // does not see the task group's wait inside libtbb.
+    std::lock_guard<std::mutex> lock(fibers_mutex_);
+    for (void* fiber : idle_fibers_) rh_san::destroy_fiber(fiber);
     watchdog_->release();
   }
 
@@ -111,7 +170,7 @@ class TbbRunner final : public rh::Runner {
   void submit(rh_work_fn fn, void* arg) override {
     if (!started_.load(std::memory_order_acquire)) throw std::logic_error("the tbb runner is not started");
     if (stopped_.load(std::memory_order_acquire)) throw std::logic_error("the tbb runner is shut down");
-    start({fn, arg}, /*forced=*/false);
+    start(fn, arg, /*forced=*/false);
   }
 
   void shutdown() override {
@@ -120,12 +179,14 @@ class TbbRunner final : public rh::Runner {
     // a task suspended in event_wait is still running: one wait drains them all. Parked items
     // are not in the group yet: they start now (nothing parks once stopped_ is set).
     arena_->execute([this] {
-      for (std::optional<Item> item = take_parked(/*newest=*/false); item; item = take_parked(false)) {
-        group_->run([this, item = *item] { run_item(item, /*forced=*/true); });
+      for (std::optional<Parked> item = take_parked(/*newest=*/false); item; item = take_parked(false)) {
+        start(item->fn, item->arg, /*forced=*/true);
       }
       group_->wait();
     });
     watchdog_->stop(*this);
+    // The group's wait, inside libtbb, orders every item's end before this; TSan sees it here.
+    if constexpr (rh_san::kTsan) rh_san::acquire(this);
     set_running_runner(nullptr);  // this thread may have run items inside group_->wait()
   }
 
@@ -141,7 +202,7 @@ class TbbRunner final : public rh::Runner {
       int expected = kWaiting;
       if (!waiter->state.compare_exchange_strong(expected, kSet, std::memory_order_acq_rel)) continue;
       if (waiter->timer_id != 0 && cancel_timer(waiter->timer_id)) waiter->release();  // timer never runs
-      tbb::task::resume(waiter->tag);
+      resume_waiter(waiter);
     }
   }
 
@@ -160,7 +221,12 @@ class TbbRunner final : public rh::Runner {
     const SuspendedCount counted(*this);
     auto* waiter = new Waiter;
     waiter->event = event;
+    // TSan: the task's fiber leaves with the task; this thread's own state runs what oneTBB
+    // runs here meanwhile (the callback below first).
+    void* task_fiber = rh_san::current_fiber();
+    if constexpr (rh_san::kTsan) rh_san::switch_to(home_fiber());
     tbb::task::suspend([&](tbb::task::suspend_point tag) {
+      if constexpr (rh_san::kAsan) tell_asan_the_stack();  // another coroutine's
       waiter->tag = tag;
       // The timer is armed under the event's lock too, so event_set (which takes the list
       // under that lock) always finds the timer id it has to cancel.
@@ -173,10 +239,17 @@ class TbbRunner final : public rh::Runner {
       });
       if (!parked) {
         waiter->state.store(kSet);
-        tbb::task::resume(tag);
+        resume_waiter(waiter);
       }
     });
-    set_running_runner(this);  // resumed, perhaps on another worker thread
+    // Resumed, perhaps on another worker thread, whose own TSan state ran its dispatch loop.
+    if constexpr (rh_san::kTsan) {
+      home_fiber();  // this thread's own state, learnt before it runs anything else
+      rh_san::switch_to(task_fiber);
+      rh_san::acquire(waiter);  // resume_waiter()'s release
+    }
+    if constexpr (rh_san::kAsan) tell_asan_the_stack();
+    set_running_runner(this);
     const bool set = waiter->state.load(std::memory_order_acquire) == kSet;
     waiter->release();
     return set;  // counted's destructor may start a parked item: a stack is free again
@@ -193,11 +266,6 @@ class TbbRunner final : public rh::Runner {
   std::uint32_t inline_depth() const override { return 64; }
 
  private:
-  struct Item {
-    rh_work_fn fn;
-    void* arg;
-  };
-
   static TbbEvent* as_event(rh_event* e) { return reinterpret_cast<TbbEvent*>(e); }
 
   // Starts an item as a oneTBB task: spawned into the worker's deque from one of our tasks
@@ -208,29 +276,65 @@ class TbbRunner final : public rh::Runner {
   // oneTBB's wait is built to be woken by. (A counter of ours, decremented and then
   // notified, left a window in which shutdown saw zero, returned, and the runner was freed
   // while the worker still read it.)
-  void start(Item item, bool forced) {
+  void start(rh_work_fn fn, void* arg, bool forced) {
+    // oneTBB's queues order the submission before the run; TSan does not see them.
+    if constexpr (rh_san::kTsan) rh_san::release(arg);
     if (running_runner() == this) {
-      group_->run([this, item, forced] { run_item(item, forced); });
+      group_->run(Item{this, fn, arg, forced});
     } else {
-      arena_->enqueue(group_->defer([this, item, forced] { run_item(item, forced); }));
+      arena_->enqueue(group_->defer(Item{this, fn, arg, forced}));
     }
+    if constexpr (rh_san::kTsan) rh_san::release(this);  // the submission before shutdown()
   }
 
-  void run_item(Item item, bool forced) {
+  void run_item(rh_work_fn fn, void* arg, bool forced) {
     set_running_runner(this);
+    if constexpr (rh_san::kAsan) tell_asan_the_stack();
     // Over budget: the item waits in parked_, costing nothing, until a stack is free again.
     // One relaxed load of a line every core only reads, on the common path.
     if (!forced && suspended_.load(std::memory_order_relaxed) >= admit_budget_ &&
         !stopped_.load(std::memory_order_acquire)) {
-      park(item);
+      if constexpr (rh_san::kTsan) rh_san::acquire(arg);  // start()'s release, handed on by park()
+      park(Parked{fn, arg});
+    } else if constexpr (rh_san::kTsan) {
+      rh_san::acquire(arg);  // start()'s release
+      home_fiber();          // this thread's own state, learnt before it runs anything else
+      void* fiber = take_fiber();
+      rh_san::switch_to(fiber);
+      fn(arg);
+      rh_san::switch_to(home_fiber());  // of the thread it ended on
+      give_fiber(fiber);
+      made_progress();
+      rh_san::release(this);  // what the item did happens before shutdown() returns
     } else {
-      item.fn(item.arg);
+      fn(arg);
       made_progress();
     }
     set_running_runner(nullptr);
   }
 
-  void park(Item item) {
+  // TSan builds: the tasks' fibers, reused (making one per task would cost TSan a thread slot
+  // and its bookkeeping for every run).
+  void* take_fiber() {
+    std::lock_guard<std::mutex> lock(fibers_mutex_);
+    if (idle_fibers_.empty()) return rh_san::create_fiber();
+    void* fiber = idle_fibers_.back();
+    idle_fibers_.pop_back();
+    return fiber;
+  }
+
+  void give_fiber(void* fiber) {
+    std::lock_guard<std::mutex> lock(fibers_mutex_);
+    idle_fibers_.push_back(fiber);
+  }
+
+  // An item that did not start because admit_budget_ tasks were suspended.
+  struct Parked {
+    rh_work_fn fn;
+    void* arg;
+  };
+
+  void park(Parked item) {
     bool first;
     {
       std::lock_guard<std::mutex> lock(parked_mutex_);
@@ -240,11 +344,11 @@ class TbbRunner final : public rh::Runner {
     if (first) watchdog_->arm(*this);
   }
 
-  std::optional<Item> take_parked(bool newest) {
+  std::optional<Parked> take_parked(bool newest) {
     if (parked_count_.load(std::memory_order_relaxed) == 0) return std::nullopt;
     std::lock_guard<std::mutex> lock(parked_mutex_);
     if (parked_.empty()) return std::nullopt;
-    Item item = newest ? parked_.back() : parked_.front();
+    Parked item = newest ? parked_.back() : parked_.front();
     newest ? parked_.pop_back() : parked_.pop_front();
     parked_count_.fetch_sub(1, std::memory_order_relaxed);
     return item;
@@ -259,7 +363,7 @@ class TbbRunner final : public rh::Runner {
     if (parked_count_.load(std::memory_order_relaxed) == 0) return;
     progress_.fetch_add(1, std::memory_order_relaxed);
     if (suspended_.load(std::memory_order_relaxed) >= admit_budget_) return;
-    if (std::optional<Item> item = take_parked(/*newest=*/true)) start(*item, /*forced=*/true);
+    if (std::optional<Parked> item = take_parked(/*newest=*/true)) start(item->fn, item->arg, /*forced=*/true);
   }
 
   // While items are parked, a timer looks every 10 ms whether anything finished or resumed
@@ -298,9 +402,9 @@ class TbbRunner final : public rh::Runner {
           const std::uint64_t now = r->progress_.load(std::memory_order_relaxed);
           if (now == self->seen) {
             for (std::uint32_t i = 0; i < r->workers_; ++i) {
-              std::optional<Item> item = r->take_parked(/*newest=*/true);
+              std::optional<Parked> item = r->take_parked(/*newest=*/true);
               if (!item) break;
-              r->start(*item, /*forced=*/true);
+              r->start(item->fn, item->arg, /*forced=*/true);
             }
           }
           self->seen = now;
@@ -357,13 +461,21 @@ class TbbRunner final : public rh::Runner {
   const std::int64_t admit_budget_ = admit_budget();
   const std::int64_t suspend_limit_ = suspend_limit();
   std::atomic<bool> limit_warned_{false};
-  // Items that did not start because admit_budget_ tasks were suspended.
   std::mutex parked_mutex_;
-  std::deque<Item> parked_;
+  std::deque<Parked> parked_;
   std::atomic<std::int64_t> parked_count_{0};
   std::atomic<std::uint64_t> progress_{0};  // items finished and tasks resumed while some are parked
   Watchdog* watchdog_ = new Watchdog;       // shared with its timer callback
+  std::mutex fibers_mutex_;                 // TSan builds only: idle_fibers_
+  std::vector<void*> idle_fibers_;          // TSan builds only
 };
+
+void Item::operator()() const {
+  TbbRunner* const r = runner;
+  const rh_work_fn f = fn;
+  void* const a = arg;
+  r->run_item(f, a, forced);
+}
 
 }  // namespace
 

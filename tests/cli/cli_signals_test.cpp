@@ -148,7 +148,7 @@ TEST(CliGracePeriod, SecondInterruptAfterTheWindowEndsAtOnceWithACompleteReport)
   EXPECT_EQ(report.at("task_runs").at(0).at("state").at("message"),
             "The host was interrupted twice and abandoned the run.");
   for (const std::string& line : lines_of(read_file(dir.file("e.jsonl")))) {
-    EXPECT_NO_THROW((void)json::parse(line)) << line;
+    EXPECT_TRUE(json::accept(line)) << line;
   }
   std::size_t leftovers = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {

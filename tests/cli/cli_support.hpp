@@ -90,9 +90,14 @@ inline std::string describe(const ProcessResult& r) {
 }
 
 // runner-host with these arguments.
-inline ProcessResult run_host(std::vector<std::string> args, const ProcessOptions& options = {}) {
-  args.insert(args.begin(), kHost);
-  return run_process(args, options);
+inline ProcessResult run_host(const std::vector<std::string>& args, const ProcessOptions& options = {}) {
+  // Built front to back: GCC 12 warns falsely (-Warray-bounds) about inserting at the
+  // front of a vector made from a braced list.
+  std::vector<std::string> command;
+  command.reserve(args.size() + 1);
+  command.push_back(kHost);
+  command.insert(command.end(), args.begin(), args.end());
+  return run_process(command, options);
 }
 
 // A usage, config or plugin error: exit 2, nothing on stdout, exactly one line on stderr.
