@@ -17,6 +17,9 @@ using ::testing::HasSubstr;
 class CliScale : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(CliScale, ReportAndTableOfAFlowPastTheRetentionBoundShowEveryRun) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "150,000 runs and a 100 MB report take minutes under TSan (docs/sanitizers.md)";
+#endif
   constexpr long kRuns = 150000;
   constexpr long kFailEvery = 1000;
   TempDir dir;

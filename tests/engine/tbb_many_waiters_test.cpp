@@ -23,6 +23,9 @@ void add_waiter_task(EngineHarness& h) {
 }
 
 TEST(TbbManyWaiters, AHundredThousandTasksWaitingOnOneSlowRunAllComplete) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "each suspended task runs as a TSan fiber, and TSan has 8,128 thread slots (docs/sanitizers.md)";
+#endif
   constexpr int kWaiters = 100000;
   EngineHarness h("tbb", {{"max_workers", 2}});
   h.library().task("slow", [](rh::TaskContext& ctx) {
@@ -49,6 +52,9 @@ TEST(TbbManyWaiters, AHundredThousandTasksWaitingOnOneSlowRunAllComplete) {
 // past the budget a parent may be suspended waiting for a child that is parked, which only
 // the runner's watchdog or another run's progress starts.
 TEST(TbbManyWaiters, FortyThousandParentsWaitingOnTheirOwnChildrenAllComplete) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "each suspended task runs as a TSan fiber, and TSan has 8,128 thread slots (docs/sanitizers.md)";
+#endif
   constexpr int kParents = 40000;
   EngineHarness h("tbb", {{"max_workers", 2}});
   h.library().task("child", [](rh::TaskContext& ctx) {
