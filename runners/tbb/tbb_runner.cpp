@@ -145,7 +145,7 @@ class TbbRunner final : public rh::Runner {
     rh::RunnerOptions parsed(std::move(options));
     workers_ = parsed.positive_int("max_workers", rh::hardware_threads());
     parsed.reject_unknown();
-    watchdog_->runner = this;
+    watchdog_.get()->runner = this;
   }
 
   ~TbbRunner() override {
@@ -154,7 +154,6 @@ class TbbRunner final : public rh::Runner {
     // does not see the task group's wait inside libtbb.
     std::lock_guard<std::mutex> lock(fibers_mutex_);
     for (void* fiber : idle_fibers_) rh_san::destroy_fiber(fiber);
-    watchdog_->release();
   }
 
   void start() override {
@@ -184,7 +183,7 @@ class TbbRunner final : public rh::Runner {
       }
       group_->wait();
     });
-    watchdog_->stop(*this);
+    watchdog_.get()->stop(*this);
     // The group's wait, inside libtbb, orders every item's end before this; TSan sees it here.
     if constexpr (rh_san::kTsan) rh_san::acquire(this);
     set_running_runner(nullptr);  // this thread may have run items inside group_->wait()
@@ -341,7 +340,7 @@ class TbbRunner final : public rh::Runner {
       parked_.push_back(item);
       first = parked_count_.fetch_add(1, std::memory_order_relaxed) == 0;
     }
-    if (first) watchdog_->arm(*this);
+    if (first) watchdog_.get()->arm(*this);
   }
 
   std::optional<Parked> take_parked(bool newest) {
@@ -465,9 +464,19 @@ class TbbRunner final : public rh::Runner {
   std::deque<Parked> parked_;
   std::atomic<std::int64_t> parked_count_{0};
   std::atomic<std::uint64_t> progress_{0};  // items finished and tasks resumed while some are parked
-  Watchdog* watchdog_ = new Watchdog;       // shared with its timer callback
-  std::mutex fibers_mutex_;                 // TSan builds only: idle_fibers_
-  std::vector<void*> idle_fibers_;          // TSan builds only
+  // Our reference to the watchdog, shared with its timer callback. A member of its own, so
+  // that a constructor that throws (an unknown option) still gives it back.
+  struct WatchdogRef {
+    Watchdog* watchdog = new Watchdog;
+    WatchdogRef() = default;
+    WatchdogRef(const WatchdogRef&) = delete;
+    WatchdogRef& operator=(const WatchdogRef&) = delete;
+    ~WatchdogRef() { watchdog->release(); }
+    Watchdog* get() const noexcept { return watchdog; }
+  };
+  WatchdogRef watchdog_;
+  std::mutex fibers_mutex_;         // TSan builds only: idle_fibers_
+  std::vector<void*> idle_fibers_;  // TSan builds only
 };
 
 void Item::operator()() const {
