@@ -25,6 +25,9 @@ void add_waiter_task(EngineHarness& h) {
 TEST(TbbManyWaiters, AHundredThousandTasksWaitingOnOneSlowRunAllComplete) {
 #if defined(__SANITIZE_THREAD__)
   GTEST_SKIP() << "each suspended task runs as a TSan fiber, and TSan has 8,128 thread slots (docs/sanitizers.md)";
+#elif defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "the ASan build looks each resumed task's stack up in /proc/self/maps, which tens of thousands "
+                  "of coroutine stacks make slow (docs/sanitizers.md)";
 #endif
   constexpr int kWaiters = 100000;
   EngineHarness h("tbb", {{"max_workers", 2}});
@@ -54,6 +57,9 @@ TEST(TbbManyWaiters, AHundredThousandTasksWaitingOnOneSlowRunAllComplete) {
 TEST(TbbManyWaiters, FortyThousandParentsWaitingOnTheirOwnChildrenAllComplete) {
 #if defined(__SANITIZE_THREAD__)
   GTEST_SKIP() << "each suspended task runs as a TSan fiber, and TSan has 8,128 thread slots (docs/sanitizers.md)";
+#elif defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "the ASan build looks each resumed task's stack up in /proc/self/maps, which tens of thousands "
+                  "of coroutine stacks make slow (docs/sanitizers.md)";
 #endif
   constexpr int kParents = 40000;
   EngineHarness h("tbb", {{"max_workers", 2}});
