@@ -289,15 +289,16 @@ class TbbRunner final : public rh::Runner {
   void run_item(rh_work_fn fn, void* arg, bool forced) {
     set_running_runner(this);
     if constexpr (rh_san::kAsan) tell_asan_the_stack();
+    // start()'s release, first: what the submitter did (constructing this runner, too)
+    // happens before anything here reads it, through libtbb's queues TSan does not see.
+    if constexpr (rh_san::kTsan) rh_san::acquire(arg);
     // Over budget: the item waits in parked_, costing nothing, until a stack is free again.
     // One relaxed load of a line every core only reads, on the common path.
     if (!forced && suspended_.load(std::memory_order_relaxed) >= admit_budget_ &&
         !stopped_.load(std::memory_order_acquire)) {
-      if constexpr (rh_san::kTsan) rh_san::acquire(arg);  // start()'s release, handed on by park()
       park(Parked{fn, arg});
     } else if constexpr (rh_san::kTsan) {
-      rh_san::acquire(arg);  // start()'s release
-      home_fiber();          // this thread's own state, learnt before it runs anything else
+      home_fiber();  // this thread's own state, learnt before it runs anything else
       void* fiber = take_fiber();
       rh_san::switch_to(fiber);
       fn(arg);
