@@ -118,6 +118,15 @@ std::string indent_block(const std::string& text, const char* pad) {
   return out;
 }
 
+// Adds the retired runs' counts, by state name.
+void add_counts(std::map<std::string, std::uint64_t>& by_state, const RunTally& retired) {
+  for (int id = 0; id < kStateCount; ++id) {
+    if (const std::uint64_t n = retired.by_state[static_cast<std::size_t>(id)]; n != 0) {
+      by_state[std::string(state_name(static_cast<StateId>(id)))] += n;
+    }
+  }
+}
+
 }  // namespace
 
 std::string report_entry(const Run& run) { return indent_block(dump(locked_run_to_json(run), 2), "    "); }
@@ -140,11 +149,7 @@ void write_report(std::ostream& out, const RunScope& scope, const std::string& r
     out << "\n    ";
     spool->copy_to(out);
     count = spool->runs();
-    for (int id = 0; id < kStateCount; ++id) {
-      if (const std::uint64_t n = spool->by_state()[static_cast<std::size_t>(id)]; n != 0) {
-        by_state[std::string(state_name(static_cast<StateId>(id)))] += n;
-      }
-    }
+    add_counts(by_state, scope.retired_tally());  // the spool holds exactly the retired runs
     for (std::uint64_t id : spool->never_started()) never_started.push_back(id);
   }
   for (const RunRef& run : scope.runs()) {
@@ -200,11 +205,7 @@ void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_row
     }
   }
   std::map<std::string, std::uint64_t> by_state;
-  for (int id = 0; id < kStateCount; ++id) {
-    if (const std::uint64_t n = retired.by_state[static_cast<std::size_t>(id)]; n != 0) {
-      by_state[std::string(state_name(static_cast<StateId>(id)))] += n;
-    }
-  }
+  add_counts(by_state, retired);
   for (const RunRef& run : runs) ++by_state[std::string(state_name(run->state()))];
   std::ostringstream counts;
   for (const auto& [state, count] : by_state) counts << (counts.tellp() > 0 ? ", " : "") << count << ' ' << state;

@@ -47,7 +47,6 @@ void ReportSpool::add(const Run& run) noexcept {
       error_ = std::strerror(errno);
     }
     ++runs_;
-    ++by_state_[static_cast<std::size_t>(run.state())];
     if (!run.started()) never_started_.push_back(run.id());
   } catch (const std::exception& e) {
     if (error_.empty()) error_ = e.what();

@@ -3,10 +3,8 @@
 // report of ten million runs never holds them in memory. write_report copies them out.
 #pragma once
 
-#include "base/state.hpp"
 #include "engine/run.hpp"
 
-#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
@@ -29,9 +27,9 @@ class ReportSpool {
   // kept and reported by copy_to.
   void add(const Run& run) noexcept;
 
-  // Runs spooled, by state, and the ids of those that never started.
+  // Runs spooled (their counts by state are the scope's retired tally), and the ids of
+  // those that never started.
   std::uint64_t runs() const noexcept { return runs_; }
-  const std::array<std::uint64_t, kStateCount>& by_state() const noexcept { return by_state_; }
   const std::vector<std::uint64_t>& never_started() const noexcept { return never_started_; }
 
   // Writes the spooled entries (each already indented as a member of "task_runs", separated
@@ -42,7 +40,6 @@ class ReportSpool {
   std::FILE* file_ = nullptr;
   std::string error_;  // the first write error
   std::uint64_t runs_ = 0;
-  std::array<std::uint64_t, kStateCount> by_state_{};
   std::vector<std::uint64_t> never_started_;
 };
 
