@@ -1,0 +1,107 @@
+// host::Store: the session's embedded SQLite database of flow runs, task runs, their state
+// histories, persisted results and cache entries (docs/store.md).
+//
+// Writes never wait for the disk on the caller's thread: they are queued and committed in
+// batches by the store's writer thread, each batch one BEGIN IMMEDIATE transaction, at the
+// latest flush_interval after its first record was queued. Only a full queue (the disk
+// slower than the tasks, for max_queued records) makes a caller wait: backpressure instead
+// of unbounded memory. flush() waits until everything queued so far is committed.
+//
+// Reads (cache lookups, run history) use connections of their own, so they see only what
+// is committed and never block the writer (WAL).
+//
+// Errors. open() throws StoreError for a path that cannot be a store (a directory, an
+// unwritable place, a corrupt file, a schema newer than this build's): one line naming the
+// file. A write that fails later (disk full, I/O error, another process holding the lock
+// past the busy timeout) does not throw: its records are counted as not persisted
+// (write_failures()) and the first error is kept, so the run goes on and the report says
+// what is missing.
+#pragma once
+
+#include "store/store_records.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rh::host {
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct StoreOptions {
+  std::filesystem::path path;
+  // Longest a queued record waits before its batch is committed (docs: durable within
+  // this plus one commit).
+  std::chrono::milliseconds flush_interval{50};
+  std::size_t max_queued = 65536;  // records queued before a writer-side caller waits
+  std::size_t max_batch = 8192;    // records per transaction
+  std::size_t inline_result_bytes = 64 * 1024;  // larger results go to files beside the db
+  std::chrono::milliseconds busy_timeout{10000};
+  // Tests: PRAGMA max_page_count on the writer's connection (a full disk).
+  std::int64_t max_page_count = 0;
+  bool read_only = false;  // `runs`, `show`, `store info`: never creates or migrates
+};
+
+// Write failures so far.
+struct WriteFailures {
+  std::uint64_t records = 0;           // records that could not be written
+  std::string first_error;             // one line naming the file
+  std::vector<std::string> task_runs;  // "<flow run id>/<run no>" of the first 1000 lost task runs
+};
+
+class Store {
+ public:
+  // The schema version this build writes (PRAGMA user_version).
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens (creating it and its folder if needed, unless read_only) and migrates the store.
+  // Throws StoreError.
+  explicit Store(StoreOptions options);
+  // Commits what is queued, then stops the writer.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::filesystem::path& path() const noexcept;
+
+  // --- writes (any thread; queued) ---
+  void flow_run_started(FlowRunStart record);
+  void flow_run_ended(FlowRunEnd record);
+  void task_run_ended(TaskRunRecord record);
+  // Waits until everything queued before the call is committed or failed.
+  void flush();
+  WriteFailures write_failures() const;
+
+  // --- reads (any thread) ---
+  // The entry under `key`, unless absent or expired at now_us (wall clock, Unix µs).
+  CacheLookup lookup_cache(const std::string& key, std::int64_t now_us);
+  // The flow run `ref` names: a full id, a unique prefix of one, or "last" (the latest
+  // started). Throws StoreError when no run or more than one matches (the message says
+  // which).
+  FlowRunSummary find_flow_run(std::string_view ref);
+  // Latest first.
+  std::vector<FlowRunSummary> list_flow_runs(const FlowRunFilter& filter);
+  // Its task runs in run number order (results included).
+  std::vector<TaskRunRecord> task_runs_of(const std::string& flow_run_id);
+  // The final record of the flow run itself (history, result, error), if it ended.
+  std::optional<FlowRunEnd> flow_run_end(const std::string& flow_run_id);
+  StoreInfo info();
+  // Removes flow runs that ended (or started, if they never ended) before `before_us`, with
+  // their task runs and result files, except task runs an unexpired cache entry points at;
+  // and every expired cache entry.
+  PruneResult prune(std::int64_t before_us);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rh::host
