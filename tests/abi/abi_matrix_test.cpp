@@ -30,6 +30,7 @@ struct HeaderSet {
 const std::vector<HeaderSet> kHeaderSets = {
     {"abi_1_0", 0, "abi_matrix_tasks_1_0", "abi_c_runner_frozen_1_0"},
     {"abi_1_1", 1, "abi_matrix_tasks_1_1", "abi_c_runner_frozen_1_1"},
+    {"abi_1_2", 2, "abi_matrix_tasks_1_2", "abi_c_runner_frozen_1_2"},
     {"current", RH_ABI_VERSION_MINOR, "abi_matrix_tasks_current", "abi_c_runner"},
 };
 
