@@ -41,8 +41,8 @@ struct StoreOptions {
   // Longest a queued record waits before its batch is committed (docs: durable within
   // this plus one commit).
   std::chrono::milliseconds flush_interval{50};
-  std::size_t max_queued = 65536;  // records queued before a writer-side caller waits
-  std::size_t max_batch = 8192;    // records per transaction
+  std::size_t max_queued = 65536;               // records queued before a writer-side caller waits
+  std::size_t max_batch = 8192;                 // records per transaction
   std::size_t inline_result_bytes = 64 * 1024;  // larger results go to files beside the db
   std::chrono::milliseconds busy_timeout{10000};
   // Tests: PRAGMA max_page_count on the writer's connection (a full disk).
@@ -79,14 +79,20 @@ class Store {
   // Waits until everything queued before the call is committed or failed.
   void flush();
   WriteFailures write_failures() const;
+  // The most records the write queue ever held at once: never above max_queued (tests).
+  std::size_t queued_high_water() const;
 
   // --- reads (any thread) ---
   // The entry under `key`, unless absent or expired at now_us (wall clock, Unix µs).
   CacheLookup lookup_cache(const std::string& key, std::int64_t now_us);
-  // The flow run `ref` names: a full id, a unique prefix of one, or "last" (the latest
-  // started). Throws StoreError when no run or more than one matches (the message says
-  // which).
+  // The flow run `ref` names: a full id, a prefix of one (any length, capitals read as
+  // lowercase) that no other id shares, or "last" (the latest started). Throws StoreError
+  // when no run or more than one matches (the message says which).
   FlowRunSummary find_flow_run(std::string_view ref);
+  // The shortest prefix of `flow_run_id`, at least `min_length` characters, that names no
+  // other flow run in the store (time-ordered ids share their first characters for runs
+  // started within a minute or so, so a fixed 8 may not be enough).
+  std::string short_id(const std::string& flow_run_id, std::size_t min_length = 8);
   // Latest first.
   std::vector<FlowRunSummary> list_flow_runs(const FlowRunFilter& filter);
   // Its task runs in run number order (results included).

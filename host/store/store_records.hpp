@@ -27,7 +27,7 @@ struct StateRecord {
 // The top-level run of one invocation (a flow run, or a task run started on its own), as it
 // starts. Written at once, so a run killed with kill -9 still shows in `runner-host runs`.
 struct FlowRunStart {
-  std::string id;  // UUID
+  std::string id;    // UUID
   std::string name;  // the run's name ("order-3fa")
   std::string flow;  // the flow's (or task's) name
   bool is_flow = true;
@@ -54,8 +54,8 @@ struct FlowRunEnd {
 
 // One task run, written once it is terminal.
 struct TaskRunRecord {
-  std::string flow_run_id;       // UUID of its flow run
-  std::uint64_t run_no = 0;      // the engine's run id within the invocation
+  std::string flow_run_id;          // UUID of its flow run
+  std::uint64_t run_no = 0;         // the engine's run id within the invocation
   std::uint64_t parent_run_no = 0;  // 0: submitted by the flow run itself
   std::string task;
   std::string name;
@@ -84,8 +84,8 @@ struct TaskRunRecord {
 struct CacheLookup {
   enum class Outcome { Hit, NoRecord, Expired };
   Outcome outcome = Outcome::NoRecord;
-  std::string result;            // Hit
-  std::string source_flow_run;   // Hit: the flow run that computed it
+  std::string result;           // Hit
+  std::string source_flow_run;  // Hit: the flow run that computed it
   std::uint64_t source_run_no = 0;
   std::int64_t expired_at_us = 0;  // Expired
 };
@@ -96,6 +96,8 @@ struct FlowRunSummary {
   std::string name;
   std::string flow;
   bool is_flow = true;
+  std::string library;
+  std::string library_version;
   std::string params;
   std::string command_line;
   std::string runner;
@@ -112,13 +114,13 @@ struct FlowRunSummary {
 
 struct FlowRunFilter {
   std::size_t limit = 20;
-  std::string flow;                 // empty: any
-  std::optional<StateId> state;     // none: any; Running matches runs that never ended
+  std::string flow;              // empty: any
+  std::optional<StateId> state;  // none: any; Running matches runs that never ended
 };
 
 struct StoreInfo {
   std::string path;
-  std::uint64_t file_bytes = 0;     // database, WAL and result files
+  std::uint64_t file_bytes = 0;  // database, WAL and result files
   std::uint64_t result_file_bytes = 0;
   int schema_version = 0;
   std::uint64_t flow_runs = 0;
@@ -131,7 +133,7 @@ struct StoreInfo {
 struct PruneResult {
   std::uint64_t flow_runs = 0;
   std::uint64_t task_runs = 0;
-  std::uint64_t cache_entries = 0;   // expired entries removed
+  std::uint64_t cache_entries = 0;  // expired entries removed
   std::uint64_t result_files = 0;
   std::uint64_t kept_for_cache = 0;  // old task runs kept because an unexpired cache entry uses them
 };
