@@ -14,8 +14,8 @@ namespace rh::bench {
 
 class BenchSession {
  public:
-  BenchSession(std::string runner, nlohmann::json runner_options)
-      : runner_(std::move(runner)), runner_options_(std::move(runner_options)) {}
+  BenchSession(std::string runner, nlohmann::json runner_options, host::SessionOptions options = {})
+      : runner_(std::move(runner)), runner_options_(std::move(runner_options)), session_(std::move(options)) {}
 
   // Declare the workload here; the first run registers it and starts the runner.
   rh::Library& library() { return library_; }

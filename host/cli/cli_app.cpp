@@ -34,7 +34,32 @@ struct Flags {
   std::optional<std::string> log_format;
   std::optional<double> grace_seconds;
   bool allow_untrusted_plugins = false;
+  std::optional<std::string> store;
+  bool no_store = false;
+  bool no_cache = false;
+  bool refresh_cache = false;
+  std::optional<std::string> resume;
 };
+
+// The command line as one line, each argument quoted for a POSIX shell where it needs it.
+std::string command_line_of(int argc, const char* const* argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool plain = !arg.empty() && arg.find_first_not_of(
+                                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789-_./=:,+@%") == std::string::npos;
+    if (!line.empty()) line += ' ';
+    if (plain) {
+      line += arg;
+      continue;
+    }
+    line += '\'';
+    for (char c : arg) line += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    line += '\'';
+  }
+  return line;
+}
 
 std::string version_text() {
   return "runner-host " + std::string(host_version()) + " (plugin ABI " + std::to_string(RH_ABI_VERSION_MAJOR) + "." +
@@ -75,6 +100,21 @@ std::optional<std::string> merge_flags(const Flags& flags, RunConfig& config) {
   if (flags.events) config.events = flags.events;
   if (flags.log_level) config.log_level = *flags.log_level;
   if (flags.log_format) config.log_format = *flags.log_format;
+  if (flags.store && flags.no_store) return std::string("--store and --no-store cannot be combined: choose one");
+  if (flags.store) {
+    config.store_enabled = true;
+    config.store_path = flags.store;
+  }
+  if (flags.no_store) config.store_enabled = false;
+  if (flags.no_cache && flags.refresh_cache) {
+    return std::string("--no-cache and --refresh-cache cannot be combined: choose one");
+  }
+  config.no_cache = flags.no_cache;
+  config.refresh_cache = flags.refresh_cache;
+  if (flags.resume) {
+    if (!config.store_enabled) return std::string("--resume reads the store: it cannot be combined with --no-store");
+    config.resume = flags.resume;
+  }
   if (flags.grace_seconds) {
     if (!(*flags.grace_seconds >= 0) || *flags.grace_seconds > kMaxGraceSeconds) {
       return "--grace must be a number of seconds from 0 to 3600, got " + format_seconds(*flags.grace_seconds);
@@ -116,6 +156,14 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
                  "Seconds to wait for runs asked to stop (interrupt, timeout) before abandoning them; default 2")
       ->type_name("SECONDS");
 
+  app.add_option("--store", flags.store, "The store of run records and results (docs/store.md)")->type_name("FILE");
+  app.add_flag("--no-store", flags.no_store, "Record nothing and reuse nothing from earlier invocations");
+  app.add_flag("--no-cache", flags.no_cache, "Neither look up nor write cache entries");
+  app.add_flag("--refresh-cache", flags.refresh_cache, "Run every caching task and replace its cache entry");
+  app.add_option("--resume", flags.resume,
+                 "Rerun a flow run (an id, a unique prefix, or 'last'); its completed task runs are not run again")
+      ->type_name("ID");
+
   CLI::App* list = app.add_subcommand("list", "List the tasks and flows of task libraries, with their options");
   list->fallthrough();
   CLI::App* runners = app.add_subcommand("runners", "List the runners found next to runner-host");
@@ -153,6 +201,7 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
     err << "runner-host: " << *problem << '\n';
     return kExitUsage;
   }
+  config.command_line = command_line_of(argc, argv);
   return run_command(config, exe_dir, out, err);
 }
 

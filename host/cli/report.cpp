@@ -1,5 +1,7 @@
 #include "cli/report.hpp"
 
+#include "store/store_records.hpp"
+
 #include "base/output_files.hpp"
 #include "base/time_format.hpp"
 #include "cli/report_spool.hpp"
@@ -64,8 +66,13 @@ json run_to_json(const Run& run) {
   json inputs = json::array();
   for (const Upstream& upstream : run.upstreams()) inputs.push_back(upstream.run->id());
 
+  const RunScope& scope = *run.scope();
+  const bool root = run.parent_id() == 0;
   json out = {
       {"id", run.id()},
+      // Unique across every invocation sharing a store (the store's ids); the root run's is
+      // its flow run's id.
+      {"uuid", root && run.is_flow() ? scope.flow_run_uuid() : task_run_uuid(scope.flow_run_uuid(), run.id())},
       {"task", run.task().name},
       {"name", run.name()},
       {"parent_id", run.parent_id() == 0 ? json() : json(run.parent_id())},
@@ -82,6 +89,9 @@ json run_to_json(const Run& run) {
       {"params", parse_or_text(run.params(), true)},
       {"inputs", std::move(inputs)},
   };
+  if (const CacheNote* cache = run.cache_note()) {
+    out["cache"] = {{"key", cache->key.empty() ? json() : json(cache->key)}, {"outcome", cache->outcome}};
+  }
   if (is_completed(current.id)) {
     out["result"] = parse_or_text(run.result(), false);
   } else if (const RunError* error = run.error()) {
@@ -132,7 +142,7 @@ void add_counts(std::map<std::string, std::uint64_t>& by_state, const RunTally& 
 std::string report_entry(const Run& run) { return indent_block(dump(locked_run_to_json(run), 2), "    "); }
 
 void write_report(std::ostream& out, const RunScope& scope, const std::string& runner, bool interrupted,
-                  ReportSpool* spool) {
+                  ReportSpool* spool, const json& store) {
   const auto hold = scope.hold_retirement();  // every run once: spooled or held
   std::map<std::string, std::uint64_t> by_state;
   json never_started = json::array();
@@ -143,6 +153,7 @@ void write_report(std::ostream& out, const RunScope& scope, const std::string& r
     flow["flow"] = flow_run->task().name;
   }
   out << "{\n  \"schema\": 1,\n  \"runner\": " << dump(runner, -1)
+      << ",\n  \"flow_run_id\": " << dump(scope.flow_run_uuid(), -1) << ",\n  \"store\": " << dump(store, -1)
       << ",\n  \"interrupted\": " << (interrupted ? "true" : "false")
       << ",\n  \"flow\": " << indent_block(dump(flow, 2), "  ") << ",\n  \"task_runs\": [";
   if (spool != nullptr && spool->runs() != 0) {
@@ -163,9 +174,9 @@ void write_report(std::ostream& out, const RunScope& scope, const std::string& r
 }
 
 void write_report_file(const std::string& path, const RunScope& scope, const std::string& runner, bool interrupted,
-                       ReportSpool* spool) {
+                       ReportSpool* spool, const json& store) {
   write_file_atomically(path, "the report",
-                        [&](std::ostream& out) { write_report(out, scope, runner, interrupted, spool); });
+                        [&](std::ostream& out) { write_report(out, scope, runner, interrupted, spool, store); });
 }
 
 void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_rows) {

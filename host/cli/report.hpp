@@ -22,12 +22,14 @@ std::string report_entry(const Run& run);
 // task_runs, summary) to `out`, one run at a time, so a report of a million runs never
 // exists in memory as one JSON document. Task runs the scope retired come from `spool`
 // (its retire observer) first, then the runs it still holds.
+// `store` is the report's "store" member: null without one, else its path and what could
+// not be persisted.
 void write_report(std::ostream& out, const RunScope& scope, const std::string& runner, bool interrupted,
-                  ReportSpool* spool = nullptr);
+                  ReportSpool* spool = nullptr, const nlohmann::json& store = nullptr);
 
 // The same into a file, atomically (temporary file + rename). Throws std::runtime_error.
 void write_report_file(const std::string& path, const RunScope& scope, const std::string& runner, bool interrupted,
-                       ReportSpool* spool = nullptr);
+                       ReportSpool* spool = nullptr, const nlohmann::json& store = nullptr);
 
 // The table of task runs: task, run name, final state, attempts, duration. Beyond
 // max_rows runs it lists only the runs that did not complete (of the retired ones, those

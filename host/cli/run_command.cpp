@@ -8,8 +8,10 @@
 #include "cli/run_outputs.hpp"
 #include "cli/signal_watcher.hpp"
 #include "engine/execution_context.hpp"
+#include "engine/resume_set.hpp"
 #include "events/jsonl_sink.hpp"
 #include "session/session.hpp"
+#include "store/store_path.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -101,10 +103,13 @@ std::string abandoned_names(const RunScope& scope) {
 
 // Runs the target from start to outputs, with the interrupt, grace-period and exit() paths.
 int run_to_the_end(Session& session, const TaskDef& target, const RunConfig& config, JsonlEventSink* events,
-                   std::ostream& out, std::ostream& err) {
+                   std::shared_ptr<ResumeSet> resume, std::ostream& out, std::ostream& err) {
   Engine& engine = session.engine();
   RunOutputs outputs(config, out, err);
+  outputs.set_store(session.store());
   std::unique_ptr<RunScope> scope = session.open_scope();
+  scope->set_provenance(RunProvenance{config.command_line, session.runner_name()});
+  scope->set_resume(std::move(resume));
   try {
     outputs.bind(*scope, target, session.runner_name(), events);
   } catch (const OutputFileError& e) {
@@ -181,9 +186,40 @@ int run_to_the_end(Session& session, const TaskDef& target, const RunConfig& con
   return status;
 }
 
+// Where the store is: --store or config "store.path", else the default path. Throws StoreError.
+std::filesystem::path store_path_of(const RunConfig& config) {
+  if (config.store_path) return *config.store_path;
+  return default_store_path(process_environment());
+}
+
+// --resume: the flow run to rerun, from the store. Sets the target and the parameters the
+// flow run had, and returns what its completed task runs left. Throws StoreError.
+std::shared_ptr<ResumeSet> prepare_resume(Store& store, RunConfig& config) {
+  const FlowRunSummary source = store.find_flow_run(*config.resume);
+  if (!config.flow && !config.task) {
+    (source.is_flow ? config.flow : config.task) = source.flow;
+  } else if ((config.flow ? *config.flow : *config.task) != source.flow) {
+    throw StoreError("flow run " + source.id + " ran '" + source.flow + "', not '" +
+                     (config.flow ? *config.flow : *config.task) + "': drop --flow/--task to resume it");
+  }
+  const nlohmann::json params = nlohmann::json::parse(source.params.empty() ? "{}" : source.params, nullptr, false);
+  if (!config.params.empty() && config.params != params) {
+    spdlog::warn("--resume reruns flow run {} with its own parameters; the ones given are ignored", source.id);
+  }
+  config.params = params.is_discarded() ? nlohmann::json::object() : params;
+  auto resume = std::make_shared<ResumeSet>(source.id);
+  for (TaskRunRecord& run : store.task_runs_of(source.id)) {
+    if (is_completed(run.state) && run.result_persisted) resume->add(run.task, run.params, std::move(run.result));
+  }
+  spdlog::info("resuming flow run {} ({}): {} completed task run(s) will not run again", source.id, source.flow,
+               resume->size());
+  return resume;
+}
+
 }  // namespace
 
-int run_command(const RunConfig& config, const std::filesystem::path& exe_dir, std::ostream& out, std::ostream& err) {
+int run_command(const RunConfig& given, const std::filesystem::path& exe_dir, std::ostream& out, std::ostream& err) {
+  RunConfig config = given;  // --resume fills in the target and the parameters
   auto usage_error = [&](const std::string& message) {
     err << "runner-host: " << message << '\n';
     return kExitUsage;
@@ -204,7 +240,18 @@ int run_command(const RunConfig& config, const std::filesystem::path& exe_dir, s
   options.engine.cache_max_entries = config.cache_max_entries;
   options.waiter = config.waiter;
   options.allow_untrusted_plugins = config.allow_untrusted_plugins;
-  Session session(options);
+  options.engine.no_cache = config.no_cache;
+  options.engine.refresh_cache = config.refresh_cache;
+  std::unique_ptr<Session> owned;
+  std::shared_ptr<ResumeSet> resume;
+  try {
+    if (config.store_enabled) options.store = StoreOptions{store_path_of(config)};
+    owned = std::make_unique<Session>(options);
+    if (config.resume) resume = prepare_resume(*owned->store(), config);
+  } catch (const StoreError& e) {
+    return usage_error(e.what());
+  }
+  Session& session = *owned;
   try {
     for (const std::string& path : config.plugins) {
       const auto pin = config.plugin_sha256.find(path);
@@ -241,7 +288,7 @@ int run_command(const RunConfig& config, const std::filesystem::path& exe_dir, s
       return usage_error(e.what());
     }
   }
-  return run_to_the_end(session, *target, config, events.get(), out, err);
+  return run_to_the_end(session, *target, config, events.get(), std::move(resume), out, err);
 }
 
 }  // namespace rh::host

@@ -98,13 +98,10 @@ std::string lowercase(std::string text) {
 }  // namespace
 
 const std::vector<std::string>& config_keys() {
-  static const std::vector<std::string> keys = {"plugins", "allow_untrusted_plugins",
-                                                "flow",    "task",
-                                                "params",  "runner",
-                                                "tasks",   "concurrency_limits",
-                                                "report",  "events",
-                                                "log",     "waiter",
-                                                "cache",   "grace_seconds"};
+  static const std::vector<std::string> keys = {
+      "plugins", "allow_untrusted_plugins", "flow",   "task",   "params", "runner",
+      "tasks",   "concurrency_limits",      "report", "events", "log",    "waiter",
+      "cache",   "grace_seconds",           "store"};
   return keys;
 }
 
@@ -250,6 +247,18 @@ RunConfig parse_run_config(json doc, const std::string& source, const std::strin
     reject_unknown(*it, {"max_entries"}, source, "cache");
     if (auto max = it->find("max_entries"); max != it->end()) {
       config.cache_max_entries = static_cast<std::size_t>(integer_at(*max, source, "cache.max_entries", 1));
+    }
+  }
+  if (auto it = doc.find("store"); it != doc.end()) {
+    if (it->is_null()) {
+      config.store_enabled = false;
+    } else {
+      if (!it->is_object())
+        fail(source, "store", "must be null (no store) or an object like {\"path\": FILE}, got " + type_of(*it));
+      reject_unknown(*it, {"path"}, source, "store");
+      if (auto path = it->find("path"); path != it->end()) {
+        config.store_path = relative_to(base_dir, string_at(*path, source, "store.path"));
+      }
     }
   }
   if (auto it = doc.find("grace_seconds"); it != doc.end()) {

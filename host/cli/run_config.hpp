@@ -51,6 +51,14 @@ struct RunConfig {
   // How long the host waits for attempts it asked to stop (after an interrupt, or at the
   // end for an attempt still executing after its timeout) before it abandons them.
   double grace_seconds = kDefaultGraceSeconds;
+  // The store (docs/store.md): on unless --no-store or "store": null; at store_path, else
+  // the default path (store/store_path.hpp).
+  bool store_enabled = true;
+  std::optional<std::string> store_path;
+  bool no_cache = false;              // --no-cache
+  bool refresh_cache = false;         // --refresh-cache
+  std::optional<std::string> resume;  // --resume ID|last
+  std::string command_line;           // as the store records it
 };
 
 // Reads and validates a config file of at most kMaxJsonInputBytes (base/limits.hpp). Relative

@@ -60,12 +60,26 @@ void RunOutputs::print_outcome() const {
   out_ << '\n';
 }
 
+nlohmann::json RunOutputs::store_outcome(int& status) const {
+  if (store_ == nullptr) return nullptr;
+  store_->flush();  // a forced end may come before the engine's own flush
+  const WriteFailures failures = store_->write_failures();
+  nlohmann::json lost = nullptr;
+  if (failures.records > 0) {
+    err_ << "runner-host: " << failures.records << " record(s) were not persisted: " << failures.first_error << '\n';
+    lost = {{"records", failures.records}, {"error", failures.first_error}, {"task_runs", failures.task_runs}};
+    if (status == kExitOk) status = kExitRunFailed;
+  }
+  return {{"path", store_->path().string()}, {"not_persisted", std::move(lost)}};
+}
+
 int RunOutputs::write(bool interrupted, int status) {
   print_outcome();
   out_.flush();
+  const nlohmann::json store = store_outcome(status);
   if (config_.report) {
     try {
-      write_report_file(*config_.report, *scope_, runner_, interrupted, spool_.get());
+      write_report_file(*config_.report, *scope_, runner_, interrupted, spool_.get(), store);
     } catch (const std::exception& e) {
       err_ << "runner-host: " << e.what() << '\n';
       return kExitUsage;

@@ -10,6 +10,9 @@
 #include "engine/run_scope.hpp"
 #include "engine/task_registry.hpp"
 #include "events/jsonl_sink.hpp"
+#include "store/store.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <memory>
@@ -26,6 +29,9 @@ class RunOutputs {
   // scope retires go to a spool for it. Throws OutputFileError when the spool cannot be made.
   void bind(RunScope& scope, const TaskDef& target, std::string runner, const JsonlEventSink* events);
 
+  // The store the runs are recorded in (none: nothing to say about it).
+  void set_store(Store* store) noexcept { store_ = store; }
+
   // Whether every run of the scope completed.
   bool every_run_completed() const;
 
@@ -34,11 +40,13 @@ class RunOutputs {
   bool claimed() const noexcept { return claimed_.load(std::memory_order_acquire); }
 
   // Writes them (after claim()) and returns the exit status: `status`, or 2 when the report
-  // could not be written, or 1 instead of 0 when event lines were lost.
+  // could not be written, or 1 instead of 0 when event lines or store records were lost.
   int write(bool interrupted, int status);
 
  private:
   void print_outcome() const;
+  // The report's "store" member; says on stderr what was not persisted.
+  nlohmann::json store_outcome(int& status) const;
 
   const RunConfig& config_;
   std::ostream& out_;
@@ -47,6 +55,7 @@ class RunOutputs {
   const TaskDef* target_ = nullptr;
   std::string runner_;
   const JsonlEventSink* events_ = nullptr;
+  Store* store_ = nullptr;
   std::unique_ptr<ReportSpool> spool_;
   std::atomic<bool> claimed_{false};
 };

@@ -1,5 +1,6 @@
 // One attempt of a run, on a worker: Running or Retrying, on_running hooks, the timeout,
-// the cache lookup, the call into the task library, and what its outcome means.
+// looking for a result to reuse (caching.cpp), the call into the task library, and what its
+// outcome means.
 #include "base/clock.hpp"
 #include "engine/engine.hpp"
 #include "engine/execution_context.hpp"
@@ -11,7 +12,6 @@ namespace rh::host {
 
 Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
   const TaskDef& task = run.task();
-  const TaskOptions& options = task.options;
 
   run.lock().lock();
   const StateId state = run.started() ? StateId::Retrying : StateId::Running;
@@ -23,12 +23,6 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
 
   // The timeout covers the cache lookup and the call, not the hooks.
   const std::uint32_t generation = arm_attempt(run);
-
-  std::string cache_key;
-  if (options.cache.by_inputs) {
-    cache_key = ResultCache::key(task.name, run.params());
-    if (const std::optional<AttemptEnd> cached = read_cache(run, generation, cache_key)) return *cached;
-  }
 
   AttemptContext ctx{&run, generation, inline_depth, {}, {}, {}, false};
   const std::string& params = run.params();
@@ -43,25 +37,18 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
                           rh_str{params.data(), params.size()}};
   // Only engine entry points reach here, and they run with no attempt of their own: set the
   // attempt and clear it again (wherever the task resumed after its waits) without a save.
+  // A task's cache_key_fn runs under it too (it may log).
   set_current_context(ExecutionContext{this, &ctx});
+  if (looks_up_results(run)) {
+    if (const std::optional<AttemptEnd> reused = reuse_result(run, generation, call)) {
+      set_current_context(ExecutionContext{this, nullptr});
+      return *reused;
+    }
+  }
   const std::int32_t code = task.fn(task.user_data, &call);
   set_current_context(ExecutionContext{this, nullptr});
 
-  return outcome_of(run, ctx, code, generation, cache_key);
-}
-
-// A hit ends the attempt Cached without calling the task. Out of line, like outcome_of.
-__attribute__((noinline)) std::optional<Engine::AttemptEnd> Engine::read_cache(Run& run, std::uint32_t generation,
-                                                                               const std::string& cache_key) {
-  std::optional<std::string> hit = cache_.lookup(cache_key, monotonic_ns());
-  if (!hit) return std::nullopt;
-  if (close_attempt(run, generation) == Closed::Abandoned) return AttemptEnd::Abandoned;
-  {
-    std::lock_guard<SpinLock> lock(run.lock());
-    run.set_result(std::move(*hit));
-  }
-  end_run(run, StateId::Cached, "Result read from the cache.");
-  return AttemptEnd::Finished;
+  return outcome_of(run, ctx, code, generation);
 }
 
 namespace {
@@ -85,9 +72,7 @@ std::string Engine::cancelled_message(const Run& run, const AttemptContext& ctx,
 // Out of line: its messages and log lines would otherwise take room in the caller's frame,
 // which stays on the (small, fiber) stack for as long as the task runs.
 __attribute__((noinline)) Engine::AttemptEnd Engine::outcome_of(Run& run, AttemptContext& ctx, std::int32_t code,
-                                                                std::uint32_t generation,
-                                                                const std::string& cache_key) {
-  const TaskOptions& options = run.task().options;
+                                                                std::uint32_t generation) {
   const Closed closed = close_attempt(run, generation);
   // A task that stopped because of its deadline (its sleep or wait threw) cooperated; one
   // that returned anything else after the deadline had its outcome overtaken.
@@ -113,10 +98,7 @@ __attribute__((noinline)) Engine::AttemptEnd Engine::outcome_of(Run& run, Attemp
   }
 
   if (code == RH_TASK_COMPLETED && !ctx.has_error) {
-    if (!cache_key.empty()) {
-      const double expiration = options.cache.expiration_seconds;
-      cache_.store(cache_key, ctx.result, expiration > 0 ? deadline_in(expiration) : 0);
-    }
+    if (run.cache_note() != nullptr) remember_result(run, ctx.result);
     {
       std::lock_guard<SpinLock> lock(run.lock());
       run.set_result(std::move(ctx.result));

@@ -23,7 +23,10 @@ Engine::Engine(EngineParts parts, EngineOptions options)
       transitions_(*options.transitions),
       on_illegal_(options.on_illegal_transition),
       limits_(options.concurrency_limits),
-      cache_(options.cache_max_entries) {}
+      cache_(options.cache_max_entries),
+      store_(parts.store),
+      no_cache_(options.no_cache),
+      refresh_cache_(options.refresh_cache) {}
 
 Engine::~Engine() = default;
 
@@ -46,6 +49,7 @@ void Engine::start_root(RunScope& scope, const TaskDef& def, std::string params_
   // This thread serves the engine: the sequential runner may run the whole flow right here.
   const ContextScope context(*this);
   RunRef root = create(scope, def, 0, std::move(params_json), def.is_flow);
+  if (store_ != nullptr) record_flow_run_start(scope, *root);
   start(*root, {});
 }
 
@@ -54,6 +58,8 @@ void Engine::wait(RunScope& scope) {
   const ContextScope context(*this);
   scope.wait_idle(context_blocker());
   scope.stop_retiring();  // every run is terminal: what is held now stays for the report
+  // Every record of the flow run is durable by its end (docs/store.md).
+  if (store_ != nullptr) store_->flush();
   track(&scope, false);
 }
 

@@ -15,6 +15,7 @@
 #include "events/task_run_waiter.hpp"
 #include "runtime/runner_link.hpp"
 #include "store/result_cache.hpp"
+#include "store/store.hpp"
 
 #include <runner_host/abi.h>
 
@@ -41,7 +42,9 @@ inline constexpr std::uint16_t kMaxNestingDepth = 10000;
 
 struct EngineOptions {
   std::map<std::string, std::int64_t> concurrency_limits;  // tag -> slots
-  std::size_t cache_max_entries = 10000;
+  std::size_t cache_max_entries = 10000;                   // results cached in memory (the store keeps all)
+  bool no_cache = false;                                   // --no-cache: no lookups, no entries written
+  bool refresh_cache = false;  // --refresh-cache: every caching task runs and replaces its entry
   // The legal transitions and what an illegal one does (engine/state_machine.hpp). Tests of
   // the engine's own checks replace them; everything else keeps the defaults.
   const TransitionTable* transitions = &kLegalTransitions;
@@ -55,6 +58,7 @@ struct EngineParts {
   EventBus& events;
   TimerService& timers;
   WaiterRegistry& waiters;  // served to plugin code through the host API
+  Store* store = nullptr;   // run records, results, cache entries; none: nothing persists
 };
 
 // A submission the engine refuses (bad parameters, unknown future). The message says why.
@@ -163,6 +167,7 @@ class Engine {
   const TaskRegistry& registry() const noexcept { return registry_; }
   TagLimits& tag_limits() noexcept { return limits_; }
   ResultCache& cache() noexcept { return cache_; }
+  Store* store() const noexcept { return store_; }
 
   // Run ids: unique within this engine, increasing in creation order.
   std::uint64_t next_run_id() noexcept { return next_run_id_.fetch_add(1, std::memory_order_relaxed); }
@@ -216,11 +221,23 @@ class Engine {
   // --- one attempt (attempt.cpp) and its timeout (timeouts.cpp) ---
   enum class AttemptEnd { Finished, Failed, Abandoned };
   AttemptEnd run_attempt(Run& run, std::uint32_t inline_depth);
-  // The cached result for cache_key, as the attempt's end (Cached), or nothing on a miss.
-  std::optional<AttemptEnd> read_cache(Run& run, std::uint32_t generation, const std::string& cache_key);
+  // --- results from before (caching.cpp) ---
+  // Whether an attempt of this run first looks for a result it may reuse.
+  bool looks_up_results(const Run& run) const noexcept;
+  // A result of the resumed flow run (--resume), else the cache under the task's policy:
+  // the attempt's end (Cached) on a hit, nothing on a miss. Notes the outcome in the run.
+  std::optional<AttemptEnd> reuse_result(Run& run, std::uint32_t generation, const rh_task_call& call);
+  AttemptEnd end_cached(Run& run, std::uint32_t generation, std::string result, CacheNote note,
+                        const std::string& message);
+  // A completed run's result goes to the in-memory cache under its key.
+  void remember_result(const Run& run, const std::string& result);
   // What an attempt's return code (and the time it returned) means for the run.
-  AttemptEnd outcome_of(Run& run, AttemptContext& ctx, std::int32_t code, std::uint32_t generation,
-                        const std::string& cache_key);
+  AttemptEnd outcome_of(Run& run, AttemptContext& ctx, std::int32_t code, std::uint32_t generation);
+
+  // --- the store's records (run_records.cpp) ---
+  void record_flow_run_start(const RunScope& scope, const Run& root);
+  // The terminal run (the flow run's end, or a task run).
+  void record_terminal(const Run& run);
   // The final message of a cancelled attempt.
   std::string cancelled_message(const Run& run, const AttemptContext& ctx, std::int32_t code) const;
   // Runs a queued, not yet started run on the waiting attempt's own stack when the runner
@@ -272,6 +289,9 @@ class Engine {
   const IllegalTransitionPolicy on_illegal_;
   TagLimits limits_;
   ResultCache cache_;
+  Store* const store_;
+  const bool no_cache_;
+  const bool refresh_cache_;
   // On cache lines of their own: the submitting worker bumps the id of every run it creates,
   // while every worker reads the flag at each step of every run. Next to each other they
   // would make one line bounce between the cores on every run.

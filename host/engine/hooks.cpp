@@ -101,6 +101,7 @@ void Engine::complete(Run& run) {
   const StateEntry& entry = run.current();
   const StateEntry* previous = run.previous();
   publish(run, entry, previous, run.message(entry), previous != nullptr ? run.message(*previous) : std::string_view{});
+  if (store_ != nullptr) record_terminal(run);
   for (const auto& [fn, arg] : callbacks) fn(arg, &run);
   // Last: once the scope sees its last run finish, the host may tear everything down.
   run.scope()->run_finished(run);

@@ -63,6 +63,16 @@ struct RunError {
   std::string message;
 };
 
+// Why a run with a cache policy was or was not a cache hit (docs/store.md): its key (empty
+// when none could be made) and the outcome ("hit", "miss: no record", "miss: expired at T",
+// "refresh requested", "not cacheable: why", "resumed from flow run ID").
+struct CacheNote {
+  std::string key;
+  std::string outcome;
+  std::int64_t expires_us = 0;  // of the entry this run writes; 0: never
+  bool store_entry = false;     // a completed run writes an entry under key
+};
+
 // An upstream run this run waits for before it starts.
 struct Upstream {
   RunRef run;
@@ -164,6 +174,9 @@ class Run {
     error_ = std::make_unique<RunError>(RunError{std::move(type), std::move(message)});
   }
   void clear_error() noexcept { error_.reset(); }
+  // Set by the attempt that looked the cache up (the last one's note wins).
+  const CacheNote* cache_note() const noexcept { return cache_note_.get(); }
+  void set_cache_note(CacheNote note) { cache_note_ = std::make_unique<CacheNote>(std::move(note)); }
 
   // Derived accounting (0 when absent): first Running, terminal, time spent RUNNING-type.
   std::int64_t start_time_us() const noexcept;
@@ -223,6 +236,7 @@ class Run {
   std::string params_;
   std::string result_;
   std::unique_ptr<RunError> error_;
+  std::unique_ptr<CacheNote> cache_note_;
   StateHistory history_;
   std::vector<StateDetail> details_;
   std::vector<Upstream> upstreams_;

@@ -1,6 +1,8 @@
 #include "engine/run_scope.hpp"
 
 #include "engine/engine.hpp"
+#include "engine/resume_set.hpp"
+#include "store/store_records.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -16,6 +18,8 @@ namespace {
 // pass also retires runs that finished since the last one when no new runs arrive.
 constexpr auto kRetirePeriod = std::chrono::milliseconds(20);
 }  // namespace
+
+RunScope::RunScope(Engine& engine) : engine_(engine), flow_run_uuid_(new_flow_run_uuid()) {}
 
 RunScope::~RunScope() { stop_retiring(); }
 

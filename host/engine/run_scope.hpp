@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -38,6 +39,14 @@ struct RunTally {
   bool all_completed() const noexcept;
 };
 
+class ResumeSet;
+
+// What the store says about where a flow run came from (FlowRunStart).
+struct RunProvenance {
+  std::string command_line;
+  std::string runner;
+};
+
 // Sees each retired task run once, terminal and immutable, on the scope's retiring thread.
 // It must not throw.
 using RetireObserver = std::function<void(const Run&)>;
@@ -52,7 +61,7 @@ class RunScope {
   // About 30 MB of run records and runner queue entries; more buys no speed (measured).
   static constexpr std::int64_t kMaxUnfinishedRuns = 65536;
 
-  explicit RunScope(Engine& engine) : engine_(engine) {}
+  explicit RunScope(Engine& engine);
   ~RunScope();
   RunScope(const RunScope&) = delete;
   RunScope& operator=(const RunScope&) = delete;
@@ -102,6 +111,18 @@ class RunScope {
   // Ends the retiring thread (the scope is idle, or is being torn down).
   void stop_retiring();
 
+  // --- what the store records (engine/run_records.cpp) ---
+  // The flow run's id across invocations sharing a store (a UUID, store/store_records.hpp),
+  // made when the scope opens; the store knows task runs by it and their run number.
+  const std::string& flow_run_uuid() const noexcept { return flow_run_uuid_; }
+  // Before start_root.
+  void set_provenance(RunProvenance provenance) { provenance_ = std::move(provenance); }
+  const RunProvenance& provenance() const noexcept { return provenance_; }
+  // Completed task runs of an earlier flow run that end Cached here instead of running
+  // (--resume). Before start_root.
+  void set_resume(std::shared_ptr<ResumeSet> resume) { resume_ = std::move(resume); }
+  ResumeSet* resume() const noexcept { return resume_.get(); }
+
  private:
   friend class Engine;
 
@@ -148,6 +169,9 @@ class RunScope {
   bool scanning_ = false;
   std::size_t scan_write_ = 0;
   std::size_t scan_read_ = 0;
+  const std::string flow_run_uuid_;
+  RunProvenance provenance_;
+  std::shared_ptr<ResumeSet> resume_;
   RunTally retired_tally_;                 // guarded by retire_mutex_
   std::vector<RunRef> kept_unsuccessful_;  // guarded by retire_mutex_
 };

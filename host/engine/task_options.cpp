@@ -69,6 +69,59 @@ std::vector<double> parse_delays(const json& value, int retries, const std::stri
        "must be seconds, a list of seconds or {\"exponential_backoff\": factor}, got " + json_excerpt(value));
 }
 
+CachePart cache_part(const json& name, const std::string& task) {
+  static const std::pair<const char*, CachePart> kParts[] = {{"inputs", kCacheInputs},
+                                                             {"task_source", kCacheTaskSource},
+                                                             {"flow_parameters", kCacheFlowParameters},
+                                                             {"run_id", kCacheRunId}};
+  if (name.is_string()) {
+    for (const auto& [text, part] : kParts) {
+      if (name == text) return part;
+    }
+  }
+  fail(task, "cache.policy",
+       "must be \"none\", or one or a list of \"inputs\", \"task_source\", \"flow_parameters\", \"run_id\"; got " +
+           json_excerpt(name));
+}
+
+CacheOptions parse_cache(const json& cache, const std::string& task) {
+  if (!cache.is_object()) {
+    fail(task, "cache", "must be an object like {\"policy\": [\"inputs\"]}, got " + json_excerpt(cache));
+  }
+  for (auto field = cache.begin(); field != cache.end(); ++field) {
+    static const char* const kFields[] = {"policy", "exclude", "expiration_seconds", "refresh"};
+    if (std::none_of(std::begin(kFields), std::end(kFields), [&](const char* f) { return field.key() == f; })) {
+      fail(task, "cache." + field.key(), "is unknown (known: policy, exclude, expiration_seconds, refresh)");
+    }
+  }
+  CacheOptions parsed;
+  // Without a policy an object still means "cache by inputs", as it always did.
+  const json policy = cache.value("policy", json("inputs"));
+  if (policy.is_array()) {
+    for (const json& name : policy) parsed.parts |= cache_part(name, task);
+  } else if (policy != "none") {
+    parsed.parts = cache_part(policy, task);
+  }
+  if (auto exclude = cache.find("exclude"); exclude != cache.end()) {
+    if (!exclude->is_array())
+      fail(task, "cache.exclude", "must be a list of parameter names, got " + json_excerpt(*exclude));
+    for (const json& name : *exclude) {
+      if (!name.is_string()) fail(task, "cache.exclude", "must hold parameter names, got " + json_excerpt(name));
+      parsed.excluded.push_back(name.get<std::string>());
+    }
+    std::sort(parsed.excluded.begin(), parsed.excluded.end());
+    parsed.excluded.erase(std::unique(parsed.excluded.begin(), parsed.excluded.end()), parsed.excluded.end());
+  }
+  if (auto exp = cache.find("expiration_seconds"); exp != cache.end()) {
+    parsed.expiration_seconds = duration(*exp, task, "cache.expiration_seconds");
+  }
+  if (auto refresh = cache.find("refresh"); refresh != cache.end()) {
+    if (!refresh->is_boolean()) fail(task, "cache.refresh", "must be true or false, got " + json_excerpt(*refresh));
+    parsed.refresh = refresh->get<bool>();
+  }
+  return parsed;
+}
+
 }  // namespace
 
 double TaskOptions::delay_before_retry(std::size_t index) const {
@@ -77,8 +130,9 @@ double TaskOptions::delay_before_retry(std::size_t index) const {
 }
 
 const std::vector<std::string>& known_task_option_keys() {
-  static const std::vector<std::string> keys = {
-      "retries", "retry_delay", "retry_jitter_factor", "timeout_seconds", "tags", "task_run_name", "cache"};
+  static const std::vector<std::string> keys = {"retries",         "retry_delay",    "retry_jitter_factor",
+                                                "timeout_seconds", "tags",           "task_run_name",
+                                                "cache",           "persist_result", "version"};
   return keys;
 }
 
@@ -92,7 +146,7 @@ TaskOptions parse_task_options(const json& options, const std::string& task) {
     if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) {
       fail(task, it.key(),
            "is unknown (known: retries, retry_delay, retry_jitter_factor, timeout_seconds, tags, "
-           "task_run_name, cache)");
+           "task_run_name, cache, persist_result, version)");
     }
   }
 
@@ -132,23 +186,16 @@ TaskOptions parse_task_options(const json& options, const std::string& task) {
       fail(task, "task_run_name", std::string("is invalid: ") + one_line(e.what(), 300));
     }
   }
-  if (auto it = options.find("cache"); it != options.end()) {
-    if (!it->is_object()) {
-      fail(task, "cache", "must be an object like {\"policy\": \"inputs\"}, got " + json_excerpt(*it));
+  if (auto it = options.find("cache"); it != options.end()) parsed.cache = parse_cache(*it, task);
+  if (auto it = options.find("persist_result"); it != options.end()) {
+    if (!it->is_boolean()) fail(task, "persist_result", "must be true or false, got " + json_excerpt(*it));
+    parsed.persist_result = it->get<bool>();
+  }
+  if (auto it = options.find("version"); it != options.end()) {
+    if (!it->is_string() || it->get_ref<const std::string&>().size() > 200) {
+      fail(task, "version", "must be a string of at most 200 characters, got " + json_excerpt(*it));
     }
-    for (auto field = it->begin(); field != it->end(); ++field) {
-      if (field.key() != "policy" && field.key() != "expiration_seconds") {
-        fail(task, "cache." + field.key(), "is unknown (known: policy, expiration_seconds)");
-      }
-    }
-    const json policy = it->value("policy", json("inputs"));
-    if (policy != "inputs" && policy != "none") {
-      fail(task, "cache.policy", "must be \"inputs\" or \"none\", got " + json_excerpt(policy));
-    }
-    parsed.cache.by_inputs = policy == "inputs";
-    if (auto exp = it->find("expiration_seconds"); exp != it->end()) {
-      parsed.cache.expiration_seconds = duration(*exp, task, "cache.expiration_seconds");
-    }
+    parsed.version = one_line(it->get<std::string>(), 200);
   }
   // Jitter stretches a delay d up to d * (1 + factor): that, too, is a timer.
   const double longest_delay =

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,9 +20,20 @@ class OptionError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What a run's cache key is made of (docs/options.md, "cache"). No part: no caching.
+enum CachePart : std::uint8_t {
+  kCacheInputs = 1,
+  kCacheTaskSource = 2,
+  kCacheFlowParameters = 4,
+  kCacheRunId = 8,
+};
+
 struct CacheOptions {
-  bool by_inputs = false;
-  double expiration_seconds = 0;  // 0: until evicted
+  std::uint8_t parts = 0;             // CachePart bits
+  std::vector<std::string> excluded;  // parameters left out of the inputs part, sorted
+  double expiration_seconds = 0;      // 0: never expires
+  bool refresh = false;               // run anyway and replace the stored result
+  bool by_inputs() const noexcept { return (parts & kCacheInputs) != 0; }
 };
 
 struct TaskOptions {
@@ -32,6 +44,8 @@ struct TaskOptions {
   std::vector<std::string> tags;
   NameTemplate run_name;  // empty: "<task>-<3 hex digits>"
   CacheOptions cache;
+  bool persist_result = true;  // the result goes to the store (when there is one)
+  std::string version;         // the task's declared version
 
   // Seconds before retry `index` (0-based), before jitter.
   double delay_before_retry(std::size_t index) const;

@@ -1,5 +1,7 @@
 #include "engine/task_registry.hpp"
 
+#include "engine/library_identity.hpp"
+
 #include "base/json_input.hpp"
 
 #include <runner_host/abi.h>
@@ -128,6 +130,7 @@ void TaskRegistry::add_library(const rh_task_library& library, const std::string
     def.description = text(raw.description);
     def.is_flow = raw.kind == RH_TASK_KIND_FLOW;
     def.library = text(library.name);
+    def.library_version = text(library.version);
     def.plugin = plugin;
     if (def.name.empty()) throw RegistryError("plugin '" + plugin + "': a task has an empty name");
     if (const std::string problem = name_problem(def.name); !problem.empty()) {
@@ -178,7 +181,16 @@ void TaskRegistry::add_library(const rh_task_library& library, const std::string
       def.retry_condition = raw.retry_condition;
       def.retry_condition_user_data = raw.retry_condition_user_data;
     }
+    if (RH_HAS_FIELD(&raw, rh_task_def, cache_key_user_data)) {
+      def.cache_key_fn = raw.cache_key_fn;
+      def.cache_key_user_data = raw.cache_key_user_data;
+    }
     incoming.push_back(std::move(def));
+  }
+  // Every task of a library lives in the same object: one lookup for all of them.
+  if (!incoming.empty()) {
+    const std::string identity = library_identity_of(reinterpret_cast<const void*>(incoming.front().fn));
+    for (TaskDef& def : incoming) def.library_identity = identity;
   }
   for (TaskDef& def : incoming) {
     TaskDef& stored = defs_.emplace_back(std::move(def));

@@ -27,7 +27,11 @@ struct TaskDef {
   std::string name;
   std::string description;
   bool is_flow = false;
-  std::string library;                                         // the library's declared name
+  std::string library;          // the library's declared name
+  std::string library_version;  // and its declared version
+  // What identifies the library's code (engine/library_identity.hpp), for the task_source
+  // part of cache keys; empty when it cannot be found.
+  std::string library_identity;
   std::string plugin;                                          // the file it came from
   nlohmann::json declared_options = nlohmann::json::object();  // as compiled into the library
   nlohmann::json options_json = nlohmann::json::object();      // after config overrides
@@ -37,6 +41,8 @@ struct TaskDef {
   std::array<std::vector<const rh_hook*>, 4> hooks;  // by RH_HOOK_* kind, in registration order
   rh_retry_condition_fn retry_condition = nullptr;
   void* retry_condition_user_data = nullptr;
+  rh_cache_key_fn cache_key_fn = nullptr;  // the task's own cache key (ABI 1.3)
+  void* cache_key_user_data = nullptr;
 
   const std::vector<const rh_hook*>& hooks_of(std::uint32_t kind) const { return hooks[kind]; }
 };

@@ -12,6 +12,7 @@ namespace rh::host {
 
 Session::Session(SessionOptions options)
     : options_(std::move(options)),
+      store_(options_.store ? std::make_unique<Store>(*options_.store) : nullptr),
       loader_(options_.allow_untrusted_plugins),
       waiters_(bus_, context_blocker(), options_.waiter,
                // Runs that ended before a waiter listened: the engine still has them.
@@ -59,7 +60,8 @@ void Session::start_runner(const std::string& name_or_path, const nlohmann::json
   auto runner = std::make_unique<RunnerInstance>(plugin, options, timers_);
   runner->start();
   runner_ = std::move(runner);
-  engine_ = std::make_unique<Engine>(EngineParts{registry_, runner_->link(), bus_, timers_, waiters_}, options_.engine);
+  engine_ = std::make_unique<Engine>(EngineParts{registry_, runner_->link(), bus_, timers_, waiters_, store_.get()},
+                                     options_.engine);
 }
 
 std::unique_ptr<RunScope> Session::run(const TaskDef& def, std::string params_json) {

@@ -1,7 +1,8 @@
 // host::Session: one host, and everything a run needs, with no process-wide state. It owns,
 // in this order: the plugin loader, the task registry, the runner instance, the event bus,
 // the waiters, the timer service and the engine. It tears down the engine first, then the
-// runner (after shutting it down), then the rest in reverse order. The CLI's commands, the
+// runner (after shutting it down), then the rest in reverse order; the store (when it has
+// one) goes last, after its writer committed every record. The CLI's commands, the
 // test harness and the benchmarks each build one; two sessions in one process share
 // nothing but the loaded libraries and run side by side.
 //
@@ -20,6 +21,7 @@
 #include "plugins/plugin_loader.hpp"
 #include "plugins/runner_instance.hpp"
 #include "runtime/timer_service.hpp"
+#include "store/store.hpp"
 
 #include <runner_host/library.hpp>
 
@@ -27,6 +29,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,10 +41,13 @@ struct SessionOptions {
   WaiterOptions waiter;  // of the session's TaskRunWaiter instance
   // Load plugin files that fail the trust check (plugins/plugin_trust.hpp) anyway.
   bool allow_untrusted_plugins = false;
+  // The store of run records, results and cache entries; none: nothing outlives the session.
+  std::optional<StoreOptions> store;
 };
 
 class Session {
  public:
+  // Opens the store, if any: throws StoreError (one line naming the file).
   explicit Session(SessionOptions options = {});
   // Shuts the runner down (every submitted item returns) before anything is destroyed.
   ~Session();
@@ -80,6 +86,7 @@ class Session {
   EventBus& events() noexcept { return bus_; }
   WaiterRegistry& waiters() noexcept { return waiters_; }
   TimerService& timers() noexcept { return timers_; }
+  Store* store() noexcept { return store_.get(); }
   bool started() const noexcept { return engine_ != nullptr; }
   // After start_runner:
   Engine& engine();
@@ -87,6 +94,7 @@ class Session {
 
  private:
   SessionOptions options_;
+  std::unique_ptr<Store> store_;  // first in, last out: every other member may record into it
   PluginLoader loader_;
   TaskRegistry registry_;
   std::vector<LoadedPlugin> libraries_;

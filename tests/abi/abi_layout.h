@@ -58,6 +58,9 @@ RH_PIN_OFFSET(rh_str, data, 0);
 RH_PIN_OFFSET(rh_str, size, 8);
 
 RH_PIN_SIZE(rh_error_sink, 24);
+RH_PIN_SIZE(rh_text_sink, 24); /* ABI 1.3 */
+RH_PIN_OFFSET(rh_text_sink, host_data, 8);
+RH_PIN_OFFSET(rh_text_sink, set, 16);
 RH_PIN_OFFSET(rh_error_sink, host_data, 8);
 RH_PIN_OFFSET(rh_error_sink, set, 16);
 
@@ -139,7 +142,7 @@ RH_PIN_OFFSET(rh_hook, name, 8);
 RH_PIN_OFFSET(rh_hook, call, 24);
 RH_PIN_OFFSET(rh_hook, user_data, 32);
 
-RH_PIN_SIZE(rh_task_def, 104);
+RH_PIN_SIZE(rh_task_def, 120);
 RH_PIN_OFFSET(rh_task_def, kind, 4);
 RH_PIN_OFFSET(rh_task_def, name, 8);
 RH_PIN_OFFSET(rh_task_def, description, 24);
@@ -150,6 +153,8 @@ RH_PIN_OFFSET(rh_task_def, hooks, 72);
 RH_PIN_OFFSET(rh_task_def, hook_count, 80);
 RH_PIN_OFFSET(rh_task_def, retry_condition, 88);
 RH_PIN_OFFSET(rh_task_def, retry_condition_user_data, 96);
+RH_PIN_OFFSET(rh_task_def, cache_key_fn, 104); /* ABI 1.3 */
+RH_PIN_OFFSET(rh_task_def, cache_key_user_data, 112);
 
 RH_PIN_SIZE(rh_task_library, 56);
 RH_PIN_OFFSET(rh_task_library, name, 8);

@@ -176,7 +176,7 @@ TEST(CliBasic, VersionNamesHostAndAbi) {
   EXPECT_THAT(r.out, HasSubstr("runner-host"));
   EXPECT_THAT(r.out,
               HasSubstr("ABI " + std::to_string(RH_ABI_VERSION_MAJOR) + "." + std::to_string(RH_ABI_VERSION_MINOR)));
-  EXPECT_THAT(r.out, HasSubstr("ABI 1.2"));
+  EXPECT_THAT(r.out, HasSubstr("ABI 1.3"));
   EXPECT_EQ(r.err, "");
 }
 

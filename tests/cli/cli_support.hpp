@@ -89,8 +89,26 @@ inline std::string describe(const ProcessResult& r) {
   return s.str();
 }
 
+// The RUNNER_HOST_HOME of every runner-host this test process starts, so that none of them
+// touches the real home (its default store): a folder of this process, removed at its exit.
+inline const std::string& test_home() {
+  struct Home {
+    std::string path =
+        (std::filesystem::temp_directory_path() / ("rh-test-home-" + std::to_string(::getpid()))).string();
+    ~Home() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  };
+  static const Home home;
+  return home.path;
+}
+
 // runner-host with these arguments.
-inline ProcessResult run_host(const std::vector<std::string>& args, const ProcessOptions& options = {}) {
+inline ProcessResult run_host(const std::vector<std::string>& args, ProcessOptions options = {}) {
+  bool home_given = false;
+  for (const std::string& entry : options.env) home_given |= entry.rfind("RUNNER_HOST_HOME=", 0) == 0;
+  if (!home_given) options.env.push_back("RUNNER_HOST_HOME=" + test_home());
   // Built front to back: GCC 12 warns falsely (-Warray-bounds) about inserting at the
   // front of a vector made from a braced list.
   std::vector<std::string> command;

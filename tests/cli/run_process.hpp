@@ -43,6 +43,8 @@ struct ProcessOptions {
   bool close_stdin = false;
   std::string cwd;  // empty: inherit
   std::vector<ProcessStep> steps;
+  // "NAME=value" entries that replace (or add to) the test process's environment.
+  std::vector<std::string> env;
 };
 
 struct ProcessResult {
@@ -118,8 +120,20 @@ inline ProcessResult run_process(const std::vector<std::string>& args, const Pro
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
 
+  // The test's environment with options.env in place of the same names.
+  std::vector<char*> envp;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view current(*entry);
+    const std::string_view name = current.substr(0, current.find('='));
+    bool replaced = false;
+    for (const std::string& given : options.env) replaced |= given.compare(0, given.find('='), name) == 0;
+    if (!replaced) envp.push_back(*entry);
+  }
+  for (const std::string& given : options.env) envp.push_back(const_cast<char*>(given.c_str()));
+  envp.push_back(nullptr);
+
   pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, args[0].c_str(), &actions, &attr, argv.data(), environ);
+  const int spawned = posix_spawn(&pid, args[0].c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(out_pipe[1]);

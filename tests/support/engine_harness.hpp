@@ -42,6 +42,12 @@ class EngineHarness {
     rh::detail::host_slot() = host::host_api();
   }
 
+  // With session options of the test's own (a store, say).
+  EngineHarness(const std::string& runner, host::SessionOptions options)
+      : runner_name_(runner), runner_options_(nlohmann::json::object()), session_(with_runner_dir(std::move(options))) {
+    rh::detail::host_slot() = host::host_api();
+  }
+
   // Declare tasks and flows here before the first run.
   rh::Library& library() { return library_; }
   host::Session& session() { return session_; }
@@ -81,6 +87,10 @@ class EngineHarness {
   void stop() { session_.shutdown(); }
 
  private:
+  static host::SessionOptions with_runner_dir(host::SessionOptions options) {
+    options.runner_dir = RH_BIN_DIR;
+    return options;
+  }
   std::unique_ptr<host::RunScope> run(const std::string& name, const nlohmann::json& params) {
     host::Engine& e = engine();
     return e.run(*session_.registry().find(name), params.empty() ? std::string() : params.dump());

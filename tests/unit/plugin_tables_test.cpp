@@ -93,7 +93,7 @@ TEST(DescriptorChecks, RunnerTableMustHoldEveryRequiredFunction) {
   d.kind = RH_PLUGIN_KIND_RUNNER;
   d.runner = &api;
   EXPECT_EQ(plugin_error([&] { check_runner_descriptor(d, "r.so"); }),
-            "plugin 'r.so': its runner table is incomplete for ABI 1.2");
+            "plugin 'r.so': its runner table is incomplete for ABI 1.3");
   EXPECT_EQ(plugin_error([&] { check_task_library_descriptor(d, "r.so"); }),
             "plugin 'r.so' is a runner, not a task library (select runners with --runner)");
   d.runner = nullptr;

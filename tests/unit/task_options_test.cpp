@@ -2,6 +2,8 @@
 // messages name the task and the option, because a library author sees them at load time.
 #include "engine/task_options.hpp"
 
+#include <runner_host/cache.hpp>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -11,6 +13,10 @@
 namespace {
 
 using json = nlohmann::json;
+using rh::host::kCacheFlowParameters;
+using rh::host::kCacheInputs;
+using rh::host::kCacheRunId;
+using rh::host::kCacheTaskSource;
 using rh::host::kMaxRetryDelays;
 using rh::host::OptionError;
 using rh::host::parse_task_options;
@@ -37,7 +43,7 @@ TEST(TaskOptions, EmptyAndNullMeanDefaults) {
     EXPECT_EQ(parsed.timeout_seconds, 0);
     EXPECT_TRUE(parsed.tags.empty());
     EXPECT_TRUE(parsed.run_name.empty());
-    EXPECT_FALSE(parsed.cache.by_inputs);
+    EXPECT_FALSE(parsed.cache.by_inputs());
     EXPECT_EQ(parsed.cache.expiration_seconds, 0);
     EXPECT_EQ(parsed.delay_before_retry(0), 0);
   }
@@ -51,7 +57,7 @@ TEST(TaskOptions, OptionsMustBeAnObject) {
 TEST(TaskOptions, UnknownKeyIsNamedWithTheKnownOnes) {
   EXPECT_EQ(option_error({{"retires", 3}}),
             "task 'my_task': option 'retires' is unknown (known: retries, retry_delay, retry_jitter_factor, "
-            "timeout_seconds, tags, task_run_name, cache)");
+            "timeout_seconds, tags, task_run_name, cache, persist_result, version)");
 }
 
 TEST(TaskOptions, Retries) {
@@ -168,22 +174,62 @@ TEST(TaskOptions, TaskRunName) {
 
 TEST(TaskOptions, CachePolicyAndExpiration) {
   const TaskOptions inputs = parse_task_options({{"cache", {{"policy", "inputs"}, {"expiration_seconds", 30}}}}, "t");
-  EXPECT_TRUE(inputs.cache.by_inputs);
+  EXPECT_TRUE(inputs.cache.by_inputs());
   EXPECT_EQ(inputs.cache.expiration_seconds, 30);
   // An empty cache object means the default policy, "inputs".
-  EXPECT_TRUE(parse_task_options({{"cache", json::object()}}, "t").cache.by_inputs);
-  EXPECT_FALSE(parse_task_options({{"cache", {{"policy", "none"}}}}, "t").cache.by_inputs);
+  EXPECT_TRUE(parse_task_options({{"cache", json::object()}}, "t").cache.by_inputs());
+  EXPECT_FALSE(parse_task_options({{"cache", {{"policy", "none"}}}}, "t").cache.by_inputs());
+}
+
+TEST(TaskOptions, CachePoliciesCombineParts) {
+  const TaskOptions parsed = parse_task_options({{"cache",
+                                                  {{"policy", {"inputs", "task_source", "flow_parameters", "run_id"}},
+                                                   {"exclude", {"z", "a", "z"}},
+                                                   {"refresh", true}}}},
+                                                "t");
+  EXPECT_EQ(parsed.cache.parts, kCacheInputs | kCacheTaskSource | kCacheFlowParameters | kCacheRunId);
+  EXPECT_EQ(parsed.cache.excluded, (std::vector<std::string>{"a", "z"}));
+  EXPECT_TRUE(parsed.cache.refresh);
+  EXPECT_EQ(parse_task_options({{"cache", {{"policy", "task_source"}}}}, "t").cache.parts, kCacheTaskSource);
+  EXPECT_EQ(parse_task_options({{"cache", {{"policy", json::array()}}}}, "t").cache.parts, 0);
+  // The SDK writes the same JSON.
+  const rh::cache::Policy policy = rh::cache::inputs().exclude({"debug"}) + rh::cache::task_source();
+  const TaskOptions from_sdk = parse_task_options({{"cache", policy.to_option()}}, "t");
+  EXPECT_EQ(from_sdk.cache.parts, kCacheInputs | kCacheTaskSource);
+  EXPECT_EQ(from_sdk.cache.excluded, (std::vector<std::string>{"debug"}));
+  EXPECT_EQ(parse_task_options({{"cache", rh::cache::none().to_option()}}, "t").cache.parts, 0);
+}
+
+TEST(TaskOptions, PersistResultAndVersion) {
+  const TaskOptions defaults = parse_task_options(json::object(), "t");
+  EXPECT_TRUE(defaults.persist_result);
+  EXPECT_EQ(defaults.version, "");
+  const TaskOptions parsed = parse_task_options({{"persist_result", false}, {"version", "2.1"}}, "t");
+  EXPECT_FALSE(parsed.persist_result);
+  EXPECT_EQ(parsed.version, "2.1");
+  EXPECT_EQ(option_error({{"persist_result", "no"}}),
+            "task 'my_task': option 'persist_result' must be true or false, got \"no\"");
+  EXPECT_EQ(option_error({{"version", 2}}),
+            "task 'my_task': option 'version' must be a string of at most 200 characters, got 2");
 }
 
 TEST(TaskOptions, CacheErrorsNameTheField) {
   EXPECT_EQ(option_error({{"cache", true}}),
-            "task 'my_task': option 'cache' must be an object like {\"policy\": \"inputs\"}, got true");
+            "task 'my_task': option 'cache' must be an object like {\"policy\": [\"inputs\"]}, got true");
   EXPECT_EQ(option_error({{"cache", {{"policy", "forever"}}}}),
-            "task 'my_task': option 'cache.policy' must be \"inputs\" or \"none\", got \"forever\"");
+            "task 'my_task': option 'cache.policy' must be \"none\", or one or a list of \"inputs\", "
+            "\"task_source\", \"flow_parameters\", \"run_id\"; got \"forever\"");
+  EXPECT_EQ(option_error({{"cache", {{"policy", {"inputs", 3}}}}}),
+            "task 'my_task': option 'cache.policy' must be \"none\", or one or a list of \"inputs\", "
+            "\"task_source\", \"flow_parameters\", \"run_id\"; got 3");
   EXPECT_EQ(option_error({{"cache", {{"ttl", 3}}}}),
-            "task 'my_task': option 'cache.ttl' is unknown (known: policy, expiration_seconds)");
+            "task 'my_task': option 'cache.ttl' is unknown (known: policy, exclude, expiration_seconds, refresh)");
   EXPECT_EQ(option_error({{"cache", {{"expiration_seconds", -1}}}}),
             "task 'my_task': option 'cache.expiration_seconds' must be >= 0, got -1");
+  EXPECT_EQ(option_error({{"cache", {{"exclude", "debug"}}}}),
+            "task 'my_task': option 'cache.exclude' must be a list of parameter names, got \"debug\"");
+  EXPECT_EQ(option_error({{"cache", {{"refresh", 1}}}}),
+            "task 'my_task': option 'cache.refresh' must be true or false, got 1");
 }
 
 TEST(TaskOptions, MessagesNameTheTask) {

@@ -1,5 +1,5 @@
 /*
- * runner-host plugin ABI, version 1.2.
+ * runner-host plugin ABI, version 1.3.
  *
  * This header is the only thing that crosses a shared-library boundary between the
  * runner-host process and its plugins (task libraries and runners). It is plain C11
@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define RH_ABI_VERSION_MAJOR 1u
-#define RH_ABI_VERSION_MINOR 2u
+#define RH_ABI_VERSION_MINOR 3u
 
 /* The one symbol a plugin exports (see rh_plugin_entry_fn). */
 #define RH_ENTRY_SYMBOL "rh_plugin_entry"
@@ -342,6 +342,21 @@ typedef struct rh_hook {
 /* Decides whether a failed attempt is retried: 1 retry, 0 do not, -1 error in err. */
 typedef int32_t (*rh_retry_condition_fn)(void* user_data, const rh_run_view* run, rh_error_sink* err);
 
+/* Where a function hands text back to the host (ABI 1.3). set copies the text. */
+typedef struct rh_text_sink {
+  uint32_t struct_size;
+  void* host_data;
+  void (*set)(struct rh_text_sink* sink, rh_str text);
+} rh_text_sink;
+
+/*
+ * A task's own cache key (ABI 1.3), asked before each attempt with the call the task itself
+ * would get (resolved parameters; call->ctx valid for logging). Returns 1 after setting the
+ * key, 0 for "do not cache this run", -1 after reporting to err (the run is not cached and
+ * the host warns, naming the task). [runner-worker]
+ */
+typedef int32_t (*rh_cache_key_fn)(void* user_data, const rh_task_call* call, rh_text_sink* key, rh_error_sink* err);
+
 #define RH_TASK_KIND_TASK 0u
 #define RH_TASK_KIND_FLOW 1u
 
@@ -363,6 +378,10 @@ typedef struct rh_task_def {
   size_t hook_count;
   rh_retry_condition_fn retry_condition; /* NULL: every failure is retried while retries remain */
   void* retry_condition_user_data;
+
+  /* --- ABI 1.3 --- */
+  rh_cache_key_fn cache_key_fn; /* NULL: the key comes from the "cache" option's policy */
+  void* cache_key_user_data;
 } rh_task_def;
 
 /* What a task library registers. Owned by the plugin; valid until process exit. */

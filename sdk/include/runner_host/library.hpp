@@ -2,6 +2,7 @@
 // host reads. Use through RH_TASK_LIBRARY (see sdk.hpp).
 #pragma once
 
+#include <runner_host/cache.hpp>
 #include <runner_host/context.hpp>
 #include <runner_host/detail/host.hpp>
 #include <runner_host/errors.hpp>
@@ -13,6 +14,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -28,6 +30,9 @@ inline ExponentialBackoff exponential_backoff(double factor) { return Exponentia
 
 using Hook = std::function<void(const RunInfo&)>;
 using RetryCondition = std::function<bool(const RunInfo&)>;
+// A task's own cache key from its context and resolved parameters; nullopt: do not cache
+// this run.
+using CacheKeyFn = std::function<std::optional<std::string>(const TaskContext&, const json&)>;
 
 namespace detail {
 
@@ -77,6 +82,7 @@ struct TaskEntry {
   BodyFn body;
   std::deque<HookEntry> hooks;
   RetryCondition retry_condition;
+  CacheKeyFn cache_key_fn;
 };
 
 // Parameters as the task sees them. Most runs have none: they all share one empty object
@@ -154,6 +160,22 @@ inline int32_t call_retry_condition(void* user_data, const rh_run_view* view, rh
   }
 }
 
+inline int32_t call_cache_key_fn(void* user_data, const rh_task_call* call, rh_text_sink* key,
+                                 rh_error_sink* err) noexcept {
+  try {
+    json storage;
+    const json& params = parse_params(call->params_json, storage);
+    const TaskContext ctx(*call);
+    const std::optional<std::string> text = (*static_cast<const CacheKeyFn*>(user_data))(ctx, params);
+    if (!text) return 0;
+    key->set(key, to_rh_str(*text));
+    return 1;
+  } catch (...) {
+    report_current_exception(err);
+    return -1;
+  }
+}
+
 }  // namespace detail
 
 // Sets the options of one task or flow; every setter returns *this to chain.
@@ -193,13 +215,45 @@ class TaskBuilder {
   TaskBuilder& tags(std::initializer_list<std::string> names) { return tags(std::vector<std::string>(names)); }
   // Run name template, e.g. "add-{a}-{b}", rendered from the parameters once per run.
   TaskBuilder& task_run_name(std::string pattern) { return option("task_run_name", std::move(pattern)); }
-  // Caches results by parameters: a later run with equal parameters ends Cached without
-  // calling the function. expiration_seconds <= 0 keeps entries until evicted.
+  // Caches results by parameters: cache_policy(rh::cache::inputs()), and an expiration when
+  // expiration_seconds > 0.
   TaskBuilder& cache_by_inputs(double expiration_seconds = 0) {
-    json cache = {{"policy", "inputs"}};
-    if (expiration_seconds > 0) cache["expiration_seconds"] = expiration_seconds;
-    return option("cache", std::move(cache));
+    cache_policy(cache::inputs());
+    return expiration_seconds > 0 ? cache_expiration(expiration_seconds) : *this;
   }
+  // What the cache key is made of (runner_host/cache.hpp). A later run with the same key
+  // ends Cached with the stored result, in this invocation or a later one.
+  TaskBuilder& cache_policy(const cache::Policy& policy) {
+    json& cache = cache_option();
+    cache.erase("exclude");
+    cache.update(policy.to_option());
+    return *this;
+  }
+  // The task's own key (nullopt: no caching for that run), used as it is.
+  TaskBuilder& cache_key_fn(CacheKeyFn fn) {
+    if (!fn) throw UsageError("task '" + entry_->name + "': cache_key_fn is empty");
+    entry_->cache_key_fn = std::move(fn);
+    return *this;
+  }
+  // Seconds a cached result stays valid; by default forever.
+  TaskBuilder& cache_expiration(double seconds) {
+    cache_option()["expiration_seconds"] = seconds;
+    return *this;
+  }
+  template <class Rep, class Period>
+  TaskBuilder& cache_expiration(std::chrono::duration<Rep, Period> valid_for) {
+    return cache_expiration(std::chrono::duration<double>(valid_for).count());
+  }
+  // Runs even when a result is cached, and replaces it.
+  TaskBuilder& refresh_cache(bool refresh = true) {
+    cache_option()["refresh"] = refresh;
+    return *this;
+  }
+  // Whether the result is kept in the store (default true). Without it a run can neither be
+  // a cache hit later nor be skipped by --resume.
+  TaskBuilder& persist_result(bool persist = true) { return option("persist_result", persist); }
+  // The task's version, part of rh::cache::task_source() and of the run records.
+  TaskBuilder& version(std::string text) { return option("version", std::move(text)); }
 
   // State hooks, run in registration order; a throwing hook is logged and changes nothing.
   TaskBuilder& on_running(Hook hook, std::string name = {}) {
@@ -222,6 +276,11 @@ class TaskBuilder {
   }
 
  private:
+  json& cache_option() {
+    json& cache = entry_->options["cache"];
+    if (!cache.is_object()) cache = json::object();
+    return cache;
+  }
   TaskBuilder& add_hook(std::uint32_t kind, const char* kind_name, Hook hook, std::string name) {
     if (!hook) throw UsageError("task '" + entry_->name + "': " + kind_name + " hook is empty");
     if (name.empty()) {
@@ -300,6 +359,10 @@ class Library {
       if (entry.retry_condition) {
         def.retry_condition = &detail::call_retry_condition;
         def.retry_condition_user_data = &entry.retry_condition;
+      }
+      if (entry.cache_key_fn) {
+        def.cache_key_fn = &detail::call_cache_key_fn;
+        def.cache_key_user_data = &entry.cache_key_fn;
       }
       defs_.push_back(def);
     }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <runner_host/abi.h>
+#include <runner_host/cache.hpp>
 #include <runner_host/context.hpp>
 #include <runner_host/errors.hpp>
 #include <runner_host/event.hpp>

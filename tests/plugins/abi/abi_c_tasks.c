@@ -46,11 +46,11 @@ static int32_t c_third_time_lucky(void* user_data, const rh_task_call* call) {
 
 static const rh_task_def tasks[] = {
     {sizeof(rh_task_def), RH_TASK_KIND_TASK, LIT("c_echo"), LIT("returns its parameters"), LIT(""), c_echo, NULL, NULL,
-     0, NULL, NULL},
+     0, NULL, NULL, NULL, NULL},
     {sizeof(rh_task_def), RH_TASK_KIND_TASK, LIT("c_fail"), LIT("always fails"), LIT("{}"), c_fail, NULL, NULL, 0, NULL,
-     NULL},
+     NULL, NULL, NULL},
     {sizeof(rh_task_def), RH_TASK_KIND_TASK, LIT("c_third_time_lucky"), LIT("succeeds on attempt 3"),
-     LIT("{\"retries\": 2}"), c_third_time_lucky, NULL, NULL, 0, NULL, NULL},
+     LIT("{\"retries\": 2}"), c_third_time_lucky, NULL, NULL, 0, NULL, NULL, NULL, NULL},
 };
 
 static const rh_task_library library = {sizeof(rh_task_library), LIT("c-tasks"), LIT("1.0.0"), tasks,

@@ -16,7 +16,8 @@ static int32_t declared(void* user_data, const rh_task_call* call) {
 }
 
 static rh_task_def tasks[] = {
-    {sizeof(rh_task_def), RH_TASK_KIND_TASK, LIT("declared"), LIT(""), LIT(""), declared, NULL, NULL, 0, NULL, NULL},
+    {sizeof(rh_task_def), RH_TASK_KIND_TASK, LIT("declared"), LIT(""), LIT(""), declared, NULL, NULL, 0, NULL, NULL,
+     NULL, NULL},
 };
 
 static const rh_task_library library = {sizeof(rh_task_library), LIT("declared-options"), LIT("1.0.0"), tasks, 1};
