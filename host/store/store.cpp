@@ -1,5 +1,11 @@
 #include "store/store.hpp"
 
+#include <string_view>
+
+#include <thread>
+
+#include <chrono>
+
 #include "store/store_impl.hpp"
 #include "store/store_schema.hpp"
 
@@ -60,16 +66,29 @@ Store::Impl::Impl(StoreOptions store_options)
     throw StoreError(message("cannot write to it (permission denied); read commands open it read-only"));
   }
   connection->check(sqlite3_busy_timeout(connection->get(), static_cast<int>(options.busy_timeout.count())));
-  detail::check_store_file(*connection, false);
-  if (connection->query_int("PRAGMA page_count") == 0) {
-    connection->exec(("PRAGMA page_size = " + std::to_string(detail::kStorePageSize)).c_str());
+  // Two processes creating one new store at once: the one that loses the race for the
+  // journal mode switch or the first migration gets SQLITE_BUSY at once (SQLite's busy
+  // handler does not cover those steps), so the setup is retried until the busy timeout.
+  const auto give_up = std::chrono::steady_clock::now() + options.busy_timeout;
+  for (;;) {
+    try {
+      detail::check_store_file(*connection, false);
+      if (connection->query_int("PRAGMA page_count") == 0) {
+        connection->exec(("PRAGMA page_size = " + std::to_string(detail::kStorePageSize)).c_str());
+      }
+      const std::string mode = connection->query_text("PRAGMA journal_mode = WAL");
+      if (mode != "wal") {
+        throw StoreError(message("cannot use write-ahead logging (its journal mode stays '" + mode + "')"));
+      }
+      connection->exec(kWriterPragmas);
+      detail::migrate(*connection);
+      break;
+    } catch (const StoreError& e) {
+      const bool busy = std::string_view(e.what()).find("SQLITE_BUSY") != std::string_view::npos;
+      if (!busy || std::chrono::steady_clock::now() >= give_up) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
-  const std::string mode = connection->query_text("PRAGMA journal_mode = WAL");
-  if (mode != "wal") {
-    throw StoreError(message("cannot use write-ahead logging (its journal mode stays '" + mode + "')"));
-  }
-  connection->exec(kWriterPragmas);
-  detail::migrate(*connection);
   if (options.max_page_count > 0) {
     connection->query_int(("PRAGMA max_page_count = " + std::to_string(options.max_page_count)).c_str());
   }

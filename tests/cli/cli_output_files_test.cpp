@@ -102,7 +102,7 @@ TEST(CliOutputFiles, LostEventLinesAreCountedAndTheExitStatusSaysSo) {
   options.timeout_seconds = 30;
   const ProcessResult r = run_process(
       {"/bin/sh", "-c", "ulimit -f 2; trap '' XFSZ; exec \"$@\"", "sh", kHost, "--plugin", kHazards, "--flow", "many",
-       "--params", R"({"runs": 200})", "--runner", "sequential", "--events", dir.file("e.jsonl")},
+       "--params", R"({"runs": 200})", "--runner", "sequential", "--events", dir.file("e.jsonl"), "--no-store"},
       options);
   ASSERT_FALSE(r.timed_out) << describe(r);
   EXPECT_EQ(r.exit_code, 1) << describe(r);
