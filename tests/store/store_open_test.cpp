@@ -210,8 +210,9 @@ TEST(StoreOpen, TwoProcessesOpeningAtOnceMigrateOnce) {
     openers.emplace_back([&] {
       try {
         Store store(options_for(path));
-      } catch (const StoreError&) {
+      } catch (const StoreError& e) {
         ++failures;
+        ADD_FAILURE() << e.what();
       }
     });
   }
