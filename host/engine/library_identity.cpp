@@ -4,12 +4,12 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <fcntl.h>
 #include <link.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 namespace rh::host {
 namespace {
@@ -32,7 +32,6 @@ bool holds(const dl_phdr_info& object, std::uintptr_t address) {
 
 // The NT_GNU_BUILD_ID note among the object's PT_NOTE segments, as hex.
 std::string build_id_of(const dl_phdr_info& object) {
-  static const char kHex[] = "0123456789abcdef";
   for (int i = 0; i < object.dlpi_phnum; ++i) {
     const ElfW(Phdr)& segment = object.dlpi_phdr[i];
     if (segment.p_type != PT_NOTE) continue;
@@ -46,12 +45,7 @@ std::string build_id_of(const dl_phdr_info& object) {
       const unsigned char* next = desc + ((note.n_descsz + 3) & ~3u);
       if (next > end) break;
       if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0) {
-        std::string hex;
-        for (unsigned j = 0; j < note.n_descsz; ++j) {
-          hex += kHex[desc[j] >> 4];
-          hex += kHex[desc[j] & 0xf];
-        }
-        return hex;
+        return hex_of(desc, note.n_descsz);
       }
       at = next;
     }
@@ -75,10 +69,16 @@ std::string library_identity_of(const void* function_address) {
   if (!search.build_id.empty()) return "build-id:" + search.build_id;
   Dl_info info{};
   if (dladdr(function_address, &info) == 0 || info.dli_fname == nullptr || *info.dli_fname == '\0') return {};
-  std::ifstream file(info.dli_fname, std::ios::binary);
-  if (!file) return {};
-  const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  return "sha256:" + sha256_hex(bytes);
+  const int fd = ::open(info.dli_fname, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string digest;
+  try {
+    digest = "sha256:" + sha256_hex_of_fd(fd);
+  } catch (const DigestError&) {
+    // unreadable: no identity
+  }
+  ::close(fd);
+  return digest;
 }
 
 }  // namespace rh::host

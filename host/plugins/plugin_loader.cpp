@@ -1,8 +1,8 @@
 #include "plugins/plugin_loader.hpp"
 
+#include "base/sha256.hpp"
 #include "plugins/descriptor_checks.hpp"
 #include "plugins/elf_check.hpp"
-#include "plugins/file_digest.hpp"
 #include "plugins/host_api.hpp"
 #include "plugins/plugin_trust.hpp"
 

@@ -1,19 +1,18 @@
 #include "store/store.hpp"
 
-#include <string_view>
-
-#include <thread>
-
-#include <chrono>
-
+#include "store/sqlite_handle.hpp"
 #include "store/store_impl.hpp"
 #include "store/store_schema.hpp"
+
+#include <sqlite3.h>
 
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <system_error>
+#include <thread>
 
 namespace rh::host {
 namespace {
@@ -83,9 +82,8 @@ Store::Impl::Impl(StoreOptions store_options)
       connection->exec(kWriterPragmas);
       detail::migrate(*connection);
       break;
-    } catch (const StoreError& e) {
-      const bool busy = std::string_view(e.what()).find("SQLITE_BUSY") != std::string_view::npos;
-      if (!busy || std::chrono::steady_clock::now() >= give_up) throw;
+    } catch (const detail::SqliteError& e) {
+      if (e.primary_code() != SQLITE_BUSY || std::chrono::steady_clock::now() >= give_up) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }

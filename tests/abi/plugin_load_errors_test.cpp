@@ -3,8 +3,8 @@
 #include "engine_harness.hpp"
 #include "scratch_dir.hpp"
 
+#include "base/sha256.hpp"
 #include "engine/task_registry.hpp"
-#include "plugins/file_digest.hpp"
 #include "plugins/plugin_loader.hpp"
 
 #include <gmock/gmock.h>

@@ -1,12 +1,12 @@
 // What runner-host checks about a plugin or runner file before it loads it (host/plugins:
-// plugin_loader, elf_check, plugin_trust, file_digest): special files, ELF headers of another
+// plugin_loader, elf_check, plugin_trust, base/sha256): special files, ELF headers of another
 // machine, class or type, truncated files, files others can write, pinned SHA-256 digests,
 // bare names, runner resolution, and plugins that fail at entry or registration or whose
 // task names cannot be printed. Each refusal is exit 2 with one line naming the file.
 #include "cli_support.hpp"
 #include "scratch_dir.hpp"
 
-#include "plugins/file_digest.hpp"
+#include "base/sha256.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
