@@ -26,11 +26,11 @@ const rh_task_library& fixture_library() {
   static const rh_task_def tasks[] = {
       {sizeof(rh_task_def), RH_TASK_KIND_TASK, text("add"), text(""),
        text(R"({"retries": 3, "retry_delay": {"exponential_backoff": 1}})"), never_called, nullptr, nullptr, 0, nullptr,
-       nullptr},
+       nullptr, nullptr, nullptr},
       {sizeof(rh_task_def), RH_TASK_KIND_TASK, text("db"), text(""), text(R"({"tags": ["db"]})"), never_called, nullptr,
-       nullptr, 0, nullptr, nullptr},
+       nullptr, 0, nullptr, nullptr, nullptr, nullptr},
       {sizeof(rh_task_def), RH_TASK_KIND_FLOW, text("pipeline"), text(""), text(""), never_called, nullptr, nullptr, 0,
-       nullptr, nullptr},
+       nullptr, nullptr, nullptr, nullptr},
   };
   static const rh_task_library library{sizeof(rh_task_library), text("fixture"), text("1"), tasks,
                                        sizeof(tasks) / sizeof(tasks[0])};
