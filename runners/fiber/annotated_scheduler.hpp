@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <vector>
 
 namespace rh_fiber {
 
@@ -50,6 +51,7 @@ class AnnotatedRoundRobin final : public boost::fibers::algo::round_robin {
     rh_san::finish_switch();
     rh_san::destroy_fiber(dispatcher_.fiber);
     for (auto& entry : fibers_) rh_san::destroy_fiber(entry.second.fiber);
+    for (void* fiber : spare_fibers_) rh_san::destroy_fiber(fiber);
   }
 
   AnnotatedRoundRobin(const AnnotatedRoundRobin&) = delete;
@@ -58,11 +60,15 @@ class AnnotatedRoundRobin final : public boost::fibers::algo::round_robin {
   // The stack the next fiber this thread creates runs on.
   void expect_new_fiber(const Stack& stack) noexcept { expected_top_ = stack.top; }
 
-  // A fiber's stack came back: its context is gone, and it is not the one running.
+  // A fiber's stack came back: its context is gone, and it is not the one running. Its TSan
+  // fiber is kept for the next fiber this thread starts: creating and destroying one costs a
+  // TSan thread state each time (measured: 1.3 ms per run of the fiber runner under TSan,
+  // against 25 us on the tbb runner, which pools them too). Reuse hides no race: everything
+  // the old fiber did happens before the switch away from it, on this thread.
   void forget(const Stack& stack) noexcept {
     auto it = fibers_.find(stack.top);
     if (it == fibers_.end()) return;
-    rh_san::destroy_fiber(it->second.fiber);
+    if (it->second.fiber != nullptr) spare_fibers_.push_back(it->second.fiber);
     fibers_.erase(it);
   }
 
@@ -135,7 +141,14 @@ class AnnotatedRoundRobin final : public boost::fibers::algo::round_robin {
       fail("a fiber started on a stack the runner did not hand out");
     }
     char* bottom = expected_top_ - stack_size_;
-    fibers_[expected_top_] = Known{ctx, rh_san::StackBounds{bottom, stack_size_}, rh_san::create_fiber()};
+    void* fiber = nullptr;
+    if (spare_fibers_.empty()) {
+      fiber = rh_san::create_fiber();
+    } else {
+      fiber = spare_fibers_.back();
+      spare_fibers_.pop_back();
+    }
+    fibers_[expected_top_] = Known{ctx, rh_san::StackBounds{bottom, stack_size_}, fiber};
     expected_top_ = nullptr;
   }
 
@@ -143,6 +156,8 @@ class AnnotatedRoundRobin final : public boost::fibers::algo::round_robin {
   Known main_;
   Known dispatcher_;
   std::map<char*, Known> fibers_;  // by stack top
+  // TSan fibers of ended fibers, for the next ones: no more than this thread ever ran at once.
+  std::vector<void*> spare_fibers_;
   char* expected_top_ = nullptr;
   bool pending_ = false;  // an ASan switch was started and not finished yet
   bool from_main_ = false;
