@@ -7,6 +7,9 @@
 # macros (__SANITIZE_ADDRESS__, __SANITIZE_THREAD__): the fiber and tbb runners annotate their
 # stack switches that way (runners/common/sanitizer_fibers.hpp). CI builds and runs the whole
 # suite with both (scripts/sanitize address|thread, docs/sanitizers.md).
+# RH_SUITE_SANITIZER_OPTIONS: extra options for the GoogleTest suites' own files (tests/*),
+# set below; empty unless a sanitizer asks for one.
+set(RH_SUITE_SANITIZER_OPTIONS "")
 set(RH_SANITIZE "" CACHE STRING "Build with a sanitizer: empty, 'address' (ASan+UBSan) or 'thread' (TSan)")
 set_property(CACHE RH_SANITIZE PROPERTY STRINGS "" address thread)
 
@@ -14,6 +17,12 @@ if(RH_SANITIZE STREQUAL "")
   return()
 elseif(RH_SANITIZE STREQUAL "address")
   set(RH_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined)
+  # The suites' own files (the drivers, not the code under test: the host, runners, SDK and
+  # test plugins keep every check) leave out UBSan's alignment, null and object-size checks.
+  # With them, a gtest/gmock file takes twice as long to compile at -O1 (measured: 25 s
+  # against 12 s for tests/cli/cli_signals_test.cpp), the largest part of the CI run; ASan
+  # still reports a null dereference (SEGV) and an access outside an object.
+  set(RH_SUITE_SANITIZER_OPTIONS -fno-sanitize=alignment,null,object-size)
 elseif(RH_SANITIZE STREQUAL "thread")
   set(RH_SANITIZER_FLAGS -fsanitize=thread)
   # GCC warns that TSan does not model std::atomic_thread_fence. The only fences are the fiber

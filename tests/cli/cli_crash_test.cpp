@@ -17,7 +17,7 @@ using namespace rh::testing;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-constexpr double kHangGuard = 60;
+constexpr double kCrashHangGuard = 60;
 
 class CrashOnRunner : public ::testing::TestWithParam<std::string> {};
 
@@ -33,7 +33,7 @@ TEST_P(CrashOnRunner, NamesTheRunAndEndsWithTheSignalWithEveryEventWritten) {
     SCOPED_TRACE(crash.task);
     TempDir dir;
     ProcessOptions options;
-    options.timeout_seconds = kHangGuard;
+    options.timeout_seconds = kCrashHangGuard;
     const ProcessResult r = run_host({"--plugin", kHazards, "--flow", "then_bad", "--runner", GetParam(), "--params",
                                       R"({"bad": ")" + crash.task + R"("})", "--events", dir.file("e.jsonl")},
                                      options);
@@ -61,7 +61,7 @@ TEST_P(CrashOnRunner, NamesTheRunAndEndsWithTheSignalWithEveryEventWritten) {
 TEST_P(CrashOnRunner, ExitInATaskEndsTheHostWithAReportOfWhatCompleted) {
   TempDir dir;
   ProcessOptions options;
-  options.timeout_seconds = kHangGuard;
+  options.timeout_seconds = kCrashHangGuard;
   const ProcessResult r = run_host({"--plugin", kHazards, "--flow", "then_bad", "--runner", GetParam(), "--params",
                                     R"({"bad": "exit", "bad_params": {"status": 3}})", "--report", dir.file("r.json")},
                                    options);
@@ -87,7 +87,7 @@ INSTANTIATE_TEST_SUITE_P(Runners, CrashOnRunner, ::testing::Values("sequential",
 TEST(CliAbandonedAttempt, TimedOutTaskThatIgnoresItDoesNotKeepTheHostAlive) {
   TempDir dir;
   ProcessOptions options;
-  options.timeout_seconds = kHangGuard;
+  options.timeout_seconds = kCrashHangGuard;
   const ProcessResult r = run_host({"--plugin", kHazards, "--flow", "timeout_flow", "--runner", "tbb", "--grace", "0.2",
                                     "--report", dir.file("r.json")},
                                    options);
@@ -107,7 +107,7 @@ TEST(CliAbandonedAttempt, AnInterruptEndsAHostHeldByATaskThatIgnoresItsTimeout) 
   for (const std::string runner : {"fiber", "sequential"}) {
     SCOPED_TRACE(runner);
     ProcessOptions options;
-    options.timeout_seconds = kHangGuard;
+    options.timeout_seconds = kCrashHangGuard;
     ProcessStep step;
     step.marker = "ignores_timeout running";
     step.signal = SIGINT;

@@ -19,7 +19,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-constexpr double kHangGuard = 30;
+constexpr double kSignalHangGuard = 30;
 
 ProcessStep signal_step(Stream stream, std::string marker, int signal, int copies = 1) {
   ProcessStep step;
@@ -50,7 +50,7 @@ TEST_P(CopiesOfOneSignal, AreOneInterruptAndTheReportIsWritten) {
   const SignalCase& c = GetParam();
   TempDir dir;
   ProcessOptions options;
-  options.timeout_seconds = kHangGuard;
+  options.timeout_seconds = kSignalHangGuard;
   // The sequential runner runs nap 0 inside the flow's first submit: the flow never says more.
   const std::string marker = c.runner == "sequential" ? "nap 0 running" : "SLEEPERS RUNNING";
   options.steps = {signal_step(Stream::out, marker, c.signal, 2)};
@@ -79,7 +79,7 @@ class FlowAfterInterrupt : public ::testing::TestWithParam<std::string> {};
 TEST_P(FlowAfterInterrupt, EndsCancelledSayingWhyOnce) {
   TempDir dir;
   ProcessOptions options;
-  options.timeout_seconds = kHangGuard;
+  options.timeout_seconds = kSignalHangGuard;
   const bool sequential = GetParam() == "sequential";
   options.steps = {signal_step(Stream::out, sequential ? "nap 0 running" : "SLEEPERS RUNNING", SIGINT)};
   const ProcessResult r = run_host(
@@ -111,7 +111,7 @@ TEST(CliGracePeriod, RunsThatDoNotStopAreAbandonedAfterIt) {
     SCOPED_TRACE(runner);
     TempDir dir;
     ProcessOptions options;
-    options.timeout_seconds = kHangGuard;
+    options.timeout_seconds = kSignalHangGuard;
     options.steps = {signal_step(Stream::out, "stubborn running", SIGINT)};
     const ProcessResult r = run_host({"--plugin", kSleepers, "--flow", "stubborn_flow", "--runner", runner, "--grace",
                                       "0.5", "--report", dir.file("r.json")},
@@ -132,7 +132,7 @@ TEST(CliGracePeriod, RunsThatDoNotStopAreAbandonedAfterIt) {
 TEST(CliGracePeriod, SecondInterruptAfterTheWindowEndsAtOnceWithACompleteReport) {
   TempDir dir;
   ProcessOptions options;
-  options.timeout_seconds = kHangGuard;
+  options.timeout_seconds = kSignalHangGuard;
   ProcessStep second = signal_step(Stream::err, "interrupted", SIGINT);
   second.action = [] { usleep(400 * 1000); };  // past the 250 ms in which copies are one signal
   options.steps = {signal_step(Stream::out, "stubborn running", SIGINT), second};

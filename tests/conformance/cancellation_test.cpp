@@ -1,5 +1,6 @@
 // Conformance: interrupting the host (Ctrl-C) and per-attempt timeouts end sleeps, waits
 // and CPU loops on every runner.
+#include "arrivals.hpp"
 #include "runner_params.hpp"
 
 #include <atomic>
@@ -14,25 +15,6 @@ namespace {
 using json = nlohmann::json;
 using Names = std::vector<std::string>;
 using namespace std::chrono_literals;
-
-// Counts runs that reached a point, and lets the test thread wait for a number of them.
-class Arrivals {
- public:
-  void arrive() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++count_;
-    changed_.notify_all();
-  }
-  void wait_for(int count) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return count_ >= count; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  int count_ = 0;
-};
 
 TEST_P(RunnerConformance, InterruptCancelsSleepingRunsAndRunsThatNeverStarted) {
   auto h = harness();

@@ -3,6 +3,7 @@
 // are retried while retries remain (also after a delay, also through a retry condition),
 // on_failure fires once for TimedOut, a late result is discarded and logged, and a
 // cancelled attempt is neither a timeout nor retried.
+#include "arrivals.hpp"
 #include "runner_params.hpp"
 
 #include "log_capture.hpp"
@@ -209,25 +210,6 @@ TEST_P(RunnerConformance, LateResultOfATimedOutAttemptIsDiscardedAndLogged) {
       logs.matching("[" + run.name() + "] an attempt returned after its timeout; its outcome is discarded").size(), 1u)
       << logs.dump();
 }
-
-// Counts runs that reached a point; the test thread waits for them.
-class Arrivals {
- public:
-  void arrive() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++count_;
-    changed_.notify_all();
-  }
-  void wait_for(int count) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return count_ >= count; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  int count_ = 0;
-};
 
 // Cancellation (the host interrupted) ends the attempt Cancelled, not TimedOut, and is
 // not retried although retries remain.

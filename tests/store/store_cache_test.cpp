@@ -7,7 +7,6 @@
 namespace rh::testing {
 namespace {
 
-const std::string kFlow = "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b";
 const std::string kKey = "square\x1f{\"x\":7}";
 
 TaskRunRecord cached_run(std::uint64_t run_no, const std::string& result, std::int64_t expires_us = 0,

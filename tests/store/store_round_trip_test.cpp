@@ -7,8 +7,6 @@
 namespace rh::testing {
 namespace {
 
-const std::string kFlow = "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b";
-
 void expect_same_history(const std::vector<StateRecord>& a, const std::vector<StateRecord>& b) {
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) {

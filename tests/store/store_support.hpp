@@ -29,6 +29,8 @@ using host::StoreOptions;
 using host::TaskRunRecord;
 using host::WriteFailures;
 
+// A flow run id (UUIDv7) for records of one flow run.
+inline const std::string kFlow = "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b";
 inline constexpr std::int64_t kT0 = 1700000000000000;  // a wall-clock time, Unix µs
 
 inline StoreOptions options_for(const std::string& path) {

@@ -12,8 +12,6 @@
 namespace rh::testing {
 namespace {
 
-const std::string kFlow = "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b";
-
 TEST(StoreWriter, FlushCommitsEverythingQueuedBeforeIt) {
   ScratchDir dir;
   StoreOptions options = options_for(dir.file("store.db"));
