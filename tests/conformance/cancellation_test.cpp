@@ -34,7 +34,7 @@ TEST_P(RunnerConformance, InterruptCancelsSleepingRunsAndRunsThatNeverStarted) {
   std::unique_ptr<host::RunScope> scope;
   std::thread host_thread([&] { scope = h->run_flow("sleepers"); });
   // A sequential runner holds the first sleeper inline: only it can have started.
-  started.wait_for(GetParam().parallel ? 3 : 1);
+  EXPECT_TRUE(started.wait_for(GetParam().parallel ? 3 : 1)) << "hang guard: the runs did not start";
   h->engine().interrupt();
   host_thread.join();
 

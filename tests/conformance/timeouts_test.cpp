@@ -228,7 +228,7 @@ TEST_P(RunnerConformance, CancelledAttemptIsNotRetried) {
       .timeout(60);
   std::unique_ptr<host::RunScope> scope;
   std::thread host_thread([&] { scope = h->run_task("sleeper"); });
-  started.wait_for(1);
+  EXPECT_TRUE(started.wait_for(1)) << "hang guard: the run did not start";
   h->engine().interrupt();
   host_thread.join();
   const auto& run = *scope->runs().at(0);

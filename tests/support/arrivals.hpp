@@ -1,6 +1,8 @@
-// Counts runs that reached a point, and lets the test thread wait for a number of them.
+// Counts runs that reached a point, and lets the test thread wait for a number of them, up
+// to a hang guard: a bug that loses an arrival fails the test instead of hanging it.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -13,9 +15,14 @@ class Arrivals {
     ++count_;
     changed_.notify_all();
   }
-  void wait_for(int count) {
+  // False when the guard passed first.
+  bool wait_for(int count, double guard_seconds = 60) {
     std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return count_ >= count; });
+    return changed_.wait_for(lock, std::chrono::duration<double>(guard_seconds), [&] { return count_ >= count; });
+  }
+  int count() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return count_;
   }
 
  private:

@@ -3,6 +3,7 @@
 // wait without ever guessing how long something takes. Every bound here is a hang guard.
 #pragma once
 
+#include "arrivals.hpp"
 #include "base/clock.hpp"
 #include "events/event_bus.hpp"
 #include "events/task_run_waiter.hpp"
@@ -92,29 +93,6 @@ inline bool wait_until_sleeping(long tid) {
   }
   return false;
 }
-
-// Counts arrivals; the test thread waits until a number of them happened (or the guard).
-class Arrivals {
- public:
-  void arrive() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++count_;
-    changed_.notify_all();
-  }
-  bool wait_for(int count) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return changed_.wait_for(lock, std::chrono::duration<double>(kHangGuardSeconds), [&] { return count_ >= count; });
-  }
-  int count() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return count_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  int count_ = 0;
-};
 
 // Aborts the whole test binary (with a message) if the scope is not left within `seconds`:
 // the guard for code where a bug would hang forever instead of returning a failure.
