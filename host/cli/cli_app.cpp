@@ -6,6 +6,7 @@
 #include "cli/list_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/run_config.hpp"
+#include "cli/store_commands.hpp"
 #include "plugins/extensions.hpp"
 
 #include <runner_host/abi.h>
@@ -167,6 +168,41 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
   CLI::App* list = app.add_subcommand("list", "List the tasks and flows of task libraries, with their options");
   list->fallthrough();
   CLI::App* runners = app.add_subcommand("runners", "List the runners found next to runner-host");
+
+  // The store's subcommands (docs/store.md). --store, --config and --flow are the global
+  // ones: they may come after the subcommand too.
+  std::string output = "text";
+  auto add_output = [&output](CLI::App* command) {
+    command->add_option("--output", output, "text (default) or json")
+        ->type_name("FORMAT")
+        ->check(CLI::IsMember({"text", "json"}));
+  };
+  RunsQuery runs_query;
+  CLI::App* runs = app.add_subcommand("runs", "List recent flow runs from the store (latest first)");
+  runs->fallthrough();
+  runs->add_option("-n,--limit", runs_query.limit, "How many (default 20)")->type_name("N")->check(CLI::PositiveNumber);
+  runs->add_option("--state", runs_query.state, "Only flow runs that ended in this state (Running: never ended)")
+      ->type_name("STATE");
+  add_output(runs);
+  ShowQuery show_query;
+  CLI::App* show = app.add_subcommand("show", "Show one flow run from the store: its task runs, or all of it as JSON");
+  show->fallthrough();
+  show->add_option("id", show_query.ref, "A flow run id, a unique prefix of one, or 'last'")
+      ->type_name("ID|last")
+      ->required();
+  show->add_flag("--all", show_query.all, "Every task run, not only those that did not complete (beyond 50)");
+  add_output(show);
+  CLI::App* store = app.add_subcommand("store", "Inspect or prune the store");
+  store->fallthrough();
+  store->require_subcommand(1, 1);
+  CLI::App* store_info = store->add_subcommand("info", "Path, size, schema version and counts of the store");
+  store_info->fallthrough();
+  add_output(store_info);
+  std::string older_than;
+  CLI::App* store_prune = store->add_subcommand(
+      "prune", "Remove flow runs older than an age, keeping results that unexpired cache entries use");
+  store_prune->fallthrough();
+  store_prune->add_option("--older-than", older_than, "Age: 90s, 15m, 12h, 7d, 2w")->type_name("AGE")->required();
   app.require_subcommand(0, 1);
 
   try {
@@ -190,6 +226,26 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
       err << "runner-host: config error: " << e.what() << '\n';
       return kExitUsage;
     }
+  }
+  const bool reads_store = runs->parsed() || show->parsed() || store->parsed();
+  if (reads_store) {
+    if (flags.store && flags.no_store) {
+      err << "runner-host: --store and --no-store cannot be combined: choose one\n";
+      return kExitUsage;
+    }
+    if (flags.store) {
+      config.store_enabled = true;
+      config.store_path = flags.store;
+    }
+    if (flags.no_store) config.store_enabled = false;
+    runs_query.json = show_query.json = output == "json";
+    if (runs->parsed()) {
+      if (flags.flow) runs_query.flow = *flags.flow;
+      return runs_command(config, runs_query, out, err);
+    }
+    if (show->parsed()) return show_command(config, show_query, out, err);
+    if (store_info->parsed()) return store_info_command(config, output == "json", out, err);
+    return store_prune_command(config, older_than, out, err);
   }
   if (list->parsed()) {
     if (!flags.plugins.empty()) config.plugins = flags.plugins;

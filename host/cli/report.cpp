@@ -2,6 +2,7 @@
 
 #include "store/store_records.hpp"
 
+#include "base/format.hpp"
 #include "base/output_files.hpp"
 #include "base/time_format.hpp"
 #include "cli/report_spool.hpp"
@@ -27,18 +28,6 @@ json parse_or_text(const std::string& text, bool empty_is_object) {
 }
 
 json time_or_null(std::int64_t us) { return us == 0 ? json() : json(format_timestamp_us(us)); }
-
-std::string format_duration(std::int64_t us) {
-  char buffer[32];
-  if (us < 1000) {
-    std::snprintf(buffer, sizeof buffer, "%lld us", static_cast<long long>(us));
-  } else if (us < 1000000) {
-    std::snprintf(buffer, sizeof buffer, "%.1f ms", us / 1e3);
-  } else {
-    std::snprintf(buffer, sizeof buffer, "%.2f s", us / 1e6);
-  }
-  return buffer;
-}
 
 // Under the run's lock: a report written while the host is being forced to end (a second
 // interrupt, a task calling exit()) may meet a run a worker is still finishing.

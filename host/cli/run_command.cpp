@@ -7,11 +7,11 @@
 #include "cli/logging.hpp"
 #include "cli/run_outputs.hpp"
 #include "cli/signal_watcher.hpp"
+#include "cli/store_commands.hpp"
 #include "engine/execution_context.hpp"
 #include "engine/resume_set.hpp"
 #include "events/jsonl_sink.hpp"
 #include "session/session.hpp"
-#include "store/store_path.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -186,12 +186,6 @@ int run_to_the_end(Session& session, const TaskDef& target, const RunConfig& con
   return status;
 }
 
-// Where the store is: --store or config "store.path", else the default path. Throws StoreError.
-std::filesystem::path store_path_of(const RunConfig& config) {
-  if (config.store_path) return *config.store_path;
-  return default_store_path(process_environment());
-}
-
 // --resume: the flow run to rerun, from the store. Sets the target and the parameters the
 // flow run had, and returns what its completed task runs left. Throws StoreError.
 std::shared_ptr<ResumeSet> prepare_resume(Store& store, RunConfig& config) {
@@ -245,7 +239,10 @@ int run_command(const RunConfig& given, const std::filesystem::path& exe_dir, st
   std::unique_ptr<Session> owned;
   std::shared_ptr<ResumeSet> resume;
   try {
-    if (config.store_enabled) options.store = StoreOptions{store_path_of(config)};
+    if (config.store_enabled) {
+      options.store = StoreOptions{store_path_of(config)};
+      options.store->max_bytes = config.store_max_bytes;
+    }
     owned = std::make_unique<Session>(options);
     if (config.resume) resume = prepare_resume(*owned->store(), config);
   } catch (const StoreError& e) {

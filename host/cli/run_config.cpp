@@ -255,9 +255,16 @@ RunConfig parse_run_config(json doc, const std::string& source, const std::strin
     } else {
       if (!it->is_object())
         fail(source, "store", "must be null (no store) or an object like {\"path\": FILE}, got " + type_of(*it));
-      reject_unknown(*it, {"path"}, source, "store");
+      reject_unknown(*it, {"path", "max_size_mb"}, source, "store");
       if (auto path = it->find("path"); path != it->end()) {
         config.store_path = relative_to(base_dir, string_at(*path, source, "store.path"));
+      }
+      if (auto max = it->find("max_size_mb"); max != it->end()) {
+        const std::int64_t mb = integer_at(*max, source, "store.max_size_mb", 1);
+        constexpr std::int64_t kMaxMb = std::int64_t{1} << 24;  // 16 TiB, SQLite's own limit at 4 KiB pages
+        if (mb > kMaxMb)
+          fail(source, "store.max_size_mb", "must be at most " + std::to_string(kMaxMb) + ", got " + max->dump());
+        config.store_max_bytes = mb * 1024 * 1024;
       }
     }
   }

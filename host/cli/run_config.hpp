@@ -55,6 +55,7 @@ struct RunConfig {
   // the default path (store/store_path.hpp).
   bool store_enabled = true;
   std::optional<std::string> store_path;
+  std::int64_t store_max_bytes = 0;   // "store.max_size_mb"; 0: no limit
   bool no_cache = false;              // --no-cache
   bool refresh_cache = false;         // --refresh-cache
   std::optional<std::string> resume;  // --resume ID|last

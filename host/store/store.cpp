@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -87,8 +88,10 @@ Store::Impl::Impl(StoreOptions store_options)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
-  if (options.max_page_count > 0) {
-    connection->query_int(("PRAGMA max_page_count = " + std::to_string(options.max_page_count)).c_str());
+  if (options.max_bytes > 0) {
+    const std::int64_t page = connection->query_int("PRAGMA page_size");
+    const std::int64_t pages = std::max<std::int64_t>(1, options.max_bytes / page);
+    connection->query_int(("PRAGMA max_page_count = " + std::to_string(pages)).c_str());
   }
   writer = std::make_unique<detail::StoreWriter>(std::move(connection), options, files);
 }

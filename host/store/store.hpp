@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -45,8 +46,10 @@ struct StoreOptions {
   std::size_t max_batch = 8192;                 // records per transaction
   std::size_t inline_result_bytes = 64 * 1024;  // larger results go to files beside the db
   std::chrono::milliseconds busy_timeout{10000};
-  // Tests: PRAGMA max_page_count on the writer's connection (a full disk).
-  std::int64_t max_page_count = 0;
+  // The most the database file may grow to (0: no limit), as PRAGMA max_page_count; a write
+  // past it fails as on a full disk (its records are not persisted, and say so). Config
+  // "store.max_size_mb"; tests use it to simulate a full disk.
+  std::int64_t max_bytes = 0;
   bool read_only = false;  // `runs`, `show`, `store info`: never creates or migrates
 };
 
@@ -97,6 +100,9 @@ class Store {
   std::vector<FlowRunSummary> list_flow_runs(const FlowRunFilter& filter);
   // Its task runs in run number order (results included).
   std::vector<TaskRunRecord> task_runs_of(const std::string& flow_run_id);
+  // The same one at a time, from one snapshot, so that a flow run of a million task runs
+  // never is in memory at once (`runner-host show`). `visit` must not use the store.
+  void each_task_run(const std::string& flow_run_id, const std::function<void(TaskRunRecord&&)>& visit);
   // The final record of the flow run itself (history, result, error), if it ended.
   std::optional<FlowRunEnd> flow_run_end(const std::string& flow_run_id);
   StoreInfo info();

@@ -54,31 +54,53 @@ BatchWriter::BatchWriter(std::unique_ptr<Connection> connection, const StoreOpti
 
 BatchResult BatchWriter::write(const std::vector<StoreRecord>& records) noexcept {
   BatchResult result;
+  write_range(records, 0, records.size(), result);
+  return result;
+}
+
+bool BatchWriter::write_range(const std::vector<StoreRecord>& records, std::size_t begin, std::size_t end,
+                              BatchResult& result) noexcept {
   flow_rows_.clear();
   written_files_.clear();
   tallies_.clear();
+  const std::size_t failed_before = result.failed.size();
+  const std::string error_before = result.first_error;
   std::string batch_error;
+  bool full = false;
   try {
-    write_all(records, result);
-    return result;
+    write_all(records, begin, end, result);
+    return true;
+  } catch (const SqliteError& e) {
+    batch_error = e.what();
+    full = e.primary_code() == SQLITE_FULL;
   } catch (const std::exception& e) {
     batch_error = e.what();
   } catch (...) {
     batch_error = store_message(db_->file(), "unknown error while writing");
   }
-  // The transaction is rolled back (Transaction's destructor ran): nothing of the batch is
-  // in the store, so its result files go too and every record counts as lost.
+  // The transaction is rolled back (Transaction's destructor ran): nothing of the range is
+  // in the store, so its result files go too.
   for (const std::string& name : written_files_) files_.remove(name);
   written_files_.clear();
+  result.failed.resize(failed_before);
+  result.first_error = error_before;
+  if (full && end - begin > 1) {
+    // What fits still goes in: the first half, then (if that fitted) the second. Once a
+    // single record does not fit, the rest of the batch is not tried, so a store that stays
+    // full costs a batch about log2(max_batch) failed transactions, not one per record.
+    const std::size_t middle = begin + (end - begin) / 2;
+    if (write_range(records, begin, middle, result)) return write_range(records, middle, end, result);
+    begin = middle;
+  }
   if (result.first_error.empty()) result.first_error = std::move(batch_error);
-  result.failed.resize(records.size());
-  for (std::size_t i = 0; i < records.size(); ++i) result.failed[i] = i;
-  return result;
+  for (std::size_t i = begin; i < end; ++i) result.failed.push_back(i);
+  return !full;
 }
 
-void BatchWriter::write_all(const std::vector<StoreRecord>& records, BatchResult& result) {
+void BatchWriter::write_all(const std::vector<StoreRecord>& records, std::size_t begin, std::size_t end,
+                            BatchResult& result) {
   Transaction transaction(*db_);
-  for (std::size_t i = 0; i < records.size(); ++i) {
+  for (std::size_t i = begin; i < end; ++i) {
     const std::size_t files_before = written_files_.size();
     std::string error;
     try {

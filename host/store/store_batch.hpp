@@ -29,9 +29,11 @@ class BatchWriter {
 
   // Writes every record it can, in one transaction. A record that cannot be written on its
   // own (its flow run is not in the store, a duplicate, its result file cannot be written)
-  // is left out and the rest committed; an error that ends the transaction (disk full, I/O,
-  // the lock not obtained within the busy timeout) rolls the whole batch back and removes
-  // the result files it wrote. Never throws.
+  // is left out and the rest committed; an error that ends the transaction (I/O, the lock
+  // not obtained within the busy timeout) rolls the whole batch back and removes the result
+  // files it wrote. A full store (disk, or store.max_size_mb) is retried in halves, first
+  // to last, so that the records that fit are kept: the first ones of a flow run (its start)
+  // before the later ones. Never throws.
   BatchResult write(const std::vector<StoreRecord>& records) noexcept;
 
  private:
@@ -42,7 +44,11 @@ class BatchWriter {
     StateCounts by_state{};
   };
 
-  void write_all(const std::vector<StoreRecord>& records, BatchResult& result);
+  // records[begin, end) in one transaction; false when it did not fit in a full store (the
+  // caller tries nothing after it).
+  bool write_range(const std::vector<StoreRecord>& records, std::size_t begin, std::size_t end,
+                   BatchResult& result) noexcept;
+  void write_all(const std::vector<StoreRecord>& records, std::size_t begin, std::size_t end, BatchResult& result);
   // Each returns "" when written, else why the record was left out.
   std::string write_one(const FlowRunStart& record);
   std::string write_one(const FlowRunEnd& record);

@@ -183,7 +183,7 @@ std::vector<FlowRunSummary> Store::list_flow_runs(const FlowRunFilter& filter) {
   return runs;
 }
 
-std::vector<TaskRunRecord> Store::task_runs_of(const std::string& flow_run_id) {
+void Store::each_task_run(const std::string& flow_run_id, const std::function<void(TaskRunRecord&&)>& visit) {
   const ReadContext store{impl_->options.path, impl_->files};
   auto reader = impl_->readers.acquire();
   // One snapshot for both statements: a prune between them cannot mix two states.
@@ -193,7 +193,6 @@ std::vector<TaskRunRecord> Store::task_runs_of(const std::string& flow_run_id) {
   StatementScope scope(s);
   s.bind(1, detail::task_run_key(row, 0));
   s.bind(2, detail::task_run_key(row, detail::kMaxRunNo));
-  std::vector<TaskRunRecord> runs;
   while (s.step()) {
     TaskRunRecord run;
     run.flow_run_id = flow_run_id;
@@ -218,8 +217,13 @@ std::vector<TaskRunRecord> Store::task_runs_of(const std::string& flow_run_id) {
     run.run_time_us = s.column_int(18);
     run.cache_key = s.column_text(19);
     run.cache_expires_us = s.column_int(20);
-    runs.push_back(std::move(run));
+    visit(std::move(run));
   }
+}
+
+std::vector<TaskRunRecord> Store::task_runs_of(const std::string& flow_run_id) {
+  std::vector<TaskRunRecord> runs;
+  each_task_run(flow_run_id, [&runs](TaskRunRecord&& run) { runs.push_back(std::move(run)); });
   return runs;
 }
 

@@ -21,8 +21,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-const std::string kStoreTasks = std::string(RH_TEST_PLUGIN_DIR) + "/libcli_store_tasks.so";
-
 // The store as `runner-host runs` opens it: read only.
 host::StoreOptions reading(const std::string& path) {
   host::StoreOptions options;

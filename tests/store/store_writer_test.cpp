@@ -94,7 +94,7 @@ TEST(StoreWriter, ATaskRunWrittenTwiceKeepsTheFirstAndCountsTheSecond) {
 TEST(StoreWriter, AFullDiskRollsBatchesBackCountsTheirRecordsAndKeepsWhatWasCommitted) {
   ScratchDir dir;
   StoreOptions options = options_for(dir.file("store.db"));
-  options.max_page_count = 40;  // 640 KiB at 16 KiB pages
+  options.max_bytes = 640 * 1024;  // 40 pages of 16 KiB
   options.max_batch = 50;
   options.inline_result_bytes = 1000;
   Store store(options);
@@ -128,6 +128,33 @@ TEST(StoreWriter, AFullDiskRollsBatchesBackCountsTheirRecordsAndKeepsWhatWasComm
   std::size_t with_files = 0;
   for (const TaskRunRecord& run : runs) with_files += run.result.size() == 3000 ? 1 : 0;
   EXPECT_EQ(store.info().result_files, with_files);
+}
+
+TEST(StoreWriter, AFullStoreKeepsTheFirstRecordsOfABatchThatFitAndCountsTheRest) {
+  ScratchDir dir;
+  StoreOptions options = options_for(dir.file("store.db"));
+  options.max_bytes = 640 * 1024;
+  options.max_batch = 100000;  // one batch: the flow run's start and every task run
+  options.flush_interval = std::chrono::hours(1);
+  Store store(options);
+  store.flow_run_started(flow_start(kFlow));
+  for (std::uint64_t i = 1; i <= 2000; ++i) {
+    TaskRunRecord run = task_run(kFlow, i);
+    run.params = std::string(2048, 'p');
+    store.task_run_ended(run);
+  }
+  store.flush();
+  const WriteFailures failures = store.write_failures();
+  EXPECT_EQ(failures.first_error, "store " + options.path.string() + ": database or disk is full (SQLITE_FULL)");
+  // The batch did not go as a whole: its first records went in, in order, up to what fits.
+  const auto runs = store.task_runs_of(kFlow);
+  ASSERT_GT(runs.size(), 100u);
+  EXPECT_LT(runs.size(), 2000u);
+  for (std::size_t i = 0; i < runs.size(); ++i) EXPECT_EQ(runs[i].run_no, i + 1);
+  EXPECT_EQ(runs.size() + failures.records, 2000u);
+  EXPECT_EQ(store.find_flow_run(kFlow).task_runs, runs.size());
+  ASSERT_FALSE(failures.task_runs.empty());
+  EXPECT_EQ(failures.task_runs.front(), kFlow + "/" + std::to_string(runs.size() + 1));
 }
 
 TEST(StoreWriter, TheLockHeldPastTheBusyTimeoutFailsTheBatchAndLaterOnesSucceed) {
