@@ -17,8 +17,9 @@ void print_defs(std::ostream& out, const char* heading, const std::vector<const 
     if (!def->description.empty()) out << " - " << def->description;
     out << '\n';
     if (!def->options_json.empty()) out << "      options: " << def->options_json.dump() << '\n';
-    static const char* kHookNames[] = {"on_running", "on_completion", "on_failure", "on_crashed"};
-    for (std::uint32_t kind = 0; kind < 4; ++kind) {
+    static const char* kHookNames[] = {"on_running", "on_completion", "on_failure",
+                                       "on_crashed", "on_commit",     "on_rollback"};
+    for (std::uint32_t kind = 0; kind < 6; ++kind) {
       if (!def->hooks_of(kind).empty()) {
         out << "      " << kHookNames[kind] << ": " << def->hooks_of(kind).size() << " hook(s)\n";
       }

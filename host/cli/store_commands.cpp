@@ -115,6 +115,9 @@ int store_prune_command(const RunConfig& config, const std::string& older_than, 
         << plural(pruned.task_runs, "task run", "task runs") << ", "
         << plural(pruned.cache_entries, "expired cache entry", "expired cache entries") << ", "
         << plural(pruned.result_files, "result file", "result files");
+    if (pruned.transactions != 0) {
+      out << ", " << plural(pruned.transactions, "transaction record", "transaction records");
+    }
     if (pruned.kept_for_cache != 0) {
       out << "; kept " << plural(pruned.kept_for_cache, "older task run", "older task runs")
           << " that unexpired cache entries use";

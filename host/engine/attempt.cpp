@@ -24,7 +24,7 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
   // The timeout covers the cache lookup and the call, not the hooks.
   const std::uint32_t generation = arm_attempt(run);
 
-  AttemptContext ctx{&run, generation, inline_depth, {}, {}, {}, false};
+  AttemptContext ctx{&run, generation, inline_depth, {}, {}, {}, false, run.transaction()};
   const std::string& params = run.params();
   const std::string& name = run.name();
   const rh_task_call call{sizeof(rh_task_call),
@@ -98,7 +98,8 @@ __attribute__((noinline)) Engine::AttemptEnd Engine::outcome_of(Run& run, Attemp
   }
 
   if (code == RH_TASK_COMPLETED && !ctx.has_error) {
-    if (run.cache_note() != nullptr) remember_result(run, ctx.result);
+    // In a transaction the result is cached once it commits (stage_in_transaction).
+    if (run.cache_note() != nullptr && run.transaction() == nullptr) remember_result(run, ctx.result);
     {
       std::lock_guard<SpinLock> lock(run.lock());
       run.set_result(std::move(ctx.result));

@@ -100,7 +100,7 @@ RunRef Engine::create(RunScope& scope, const TaskDef& task, std::uint64_t parent
 }
 
 RunRef Engine::submit(const Run& parent, const TaskDef& task, std::string params,
-                      const std::vector<DependencySpec>& deps) {
+                      const std::vector<DependencySpec>& deps, Transaction* transaction) {
   // An attempt the engine took over (its timeout, or the host ending) may still be running
   // after its run ended, and its scope may be gone: it submits nothing more.
   if (parent.done()) {
@@ -140,6 +140,7 @@ RunRef Engine::submit(const Run& parent, const TaskDef& task, std::string params
   RunRef run = create(scope, task, parent.id(), std::move(params), false);
   run->set_nesting_depth(static_cast<std::uint16_t>(parent.nesting_depth() + 1));
   run->set_params_have_futures(has_futures);
+  if (transaction != nullptr) run->set_transaction(TransactionRef(transaction));
   start(*run, std::move(upstreams));
   return run;
 }

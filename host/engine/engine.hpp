@@ -11,6 +11,7 @@
 #include "engine/state_machine.hpp"
 #include "engine/tag_limits.hpp"
 #include "engine/task_registry.hpp"
+#include "engine/transaction.hpp"
 #include "events/event_bus.hpp"
 #include "events/task_run_waiter.hpp"
 #include "runtime/runner_link.hpp"
@@ -83,6 +84,9 @@ struct AttemptContext {
   std::string error_type;
   std::string error_message;
   bool has_error = false;
+  // The innermost transaction open in this attempt, else the one its run joined; runs it
+  // submits join it.
+  Transaction* transaction = nullptr;
 };
 
 // Whether the code driving a run is a worker executing that run's work item (and how many
@@ -141,7 +145,20 @@ class Engine {
   // Creates a run of `task` in `scope`. Futures in params ({"$rh_future": id}) and `deps`
   // become upstreams. Throws SubmitError.
   // The run is a child of `parent` (in its scope), at most kMaxNestingDepth runs deep.
-  RunRef submit(const Run& parent, const TaskDef& task, std::string params, const std::vector<DependencySpec>& deps);
+  // It joins `transaction`, if given (engine/transaction.hpp).
+  RunRef submit(const Run& parent, const TaskDef& task, std::string params, const std::vector<DependencySpec>& deps,
+                Transaction* transaction = nullptr);
+
+  // --- transactions (transactions.cpp, engine/transaction.hpp), from the attempt's task code ---
+  // Begins one nested in the attempt's innermost open transaction; no mode: the enclosing
+  // one's, else lazy. It becomes the attempt's innermost.
+  TransactionRef begin_transaction(AttemptContext& attempt, std::string key, std::optional<CommitMode> mode);
+  // Each returns the state afterwards.
+  TxnState commit_transaction(Transaction& txn);
+  TxnState rollback_transaction(Transaction& txn);
+  // The end of its scope: commits an active one, or rolls it back when left by an exception
+  // or in off mode; the attempt's innermost is its parent again.
+  void close_transaction(AttemptContext& attempt, Transaction& txn, bool by_exception);
   // RH_OK, RH_TIMEOUT, RH_CANCELLED, RH_TIMED_OUT_ATTEMPT, or RH_ERROR (a run waiting on
   // itself; the reason in *error).
   std::int32_t wait_run(Run& run, std::int64_t deadline, std::string* error);
@@ -235,9 +252,19 @@ class Engine {
   AttemptEnd outcome_of(Run& run, AttemptContext& ctx, std::int32_t code, std::uint32_t generation);
 
   // --- the store's records (run_records.cpp) ---
+  friend class Transaction;
   void record_flow_run_start(const RunScope& scope, const Run& root);
-  // The terminal run (the flow run's end, or a task run).
-  void record_terminal(const Run& run);
+  // The terminal run (the flow run's end, or a task run); without its result and cache
+  // entry when its transaction rolled back.
+  void record_in_store(const Run& run, bool with_result);
+  // A completed run of a transaction: staged there, or persisted or rolled back at once as
+  // the transaction's mode and state say. false: not in one (it is recorded as usual).
+  bool stage_in_transaction(Run& run);
+  // Commit: the runs' records with their results, cache entries, the transactions' own
+  // records, then the runs' on_commit hooks. Rollback: records without results, then
+  // on_rollback hooks latest first.
+  void persist_committed(std::vector<RunRef> runs, std::vector<TransactionRecord> records);
+  void roll_back_runs(std::vector<RunRef> runs);
   // The final message of a cancelled attempt.
   std::string cancelled_message(const Run& run, const AttemptContext& ctx, std::int32_t code) const;
   // Runs a queued, not yet started run on the waiting attempt's own stack when the runner

@@ -25,7 +25,9 @@ const char* hook_kind_name(std::uint32_t kind) {
     case RH_HOOK_ON_RUNNING: return "on_running";
     case RH_HOOK_ON_COMPLETION: return "on_completion";
     case RH_HOOK_ON_FAILURE: return "on_failure";
-    default: return "on_crashed";
+    case RH_HOOK_ON_CRASHED: return "on_crashed";
+    case RH_HOOK_ON_COMMIT: return "on_commit";
+    default: return "on_rollback";
   }
 }
 
@@ -61,7 +63,10 @@ void Engine::run_hooks(Run& run, std::uint32_t kind) {
   for (const rh_hook* hook : hooks) {
     const std::string name = to_string(hook->name);
     log_for(run, RH_LOG_DEBUG,
-            "running hook '" + name + "' in response to entering state '" + std::string(state) + "'");
+            kind == RH_HOOK_ON_COMMIT || kind == RH_HOOK_ON_ROLLBACK
+                ? "running hook '" + name + "': its transaction " +
+                      (kind == RH_HOOK_ON_COMMIT ? "committed" : "rolled back")
+                : "running hook '" + name + "' in response to entering state '" + std::string(state) + "'");
     const rh_run_view view = make_run_view(run);
     ErrorCapture error;
     if (hook->call(hook->user_data, &view, &error.sink) != RH_OK) {
@@ -101,7 +106,7 @@ void Engine::complete(Run& run) {
   const StateEntry& entry = run.current();
   const StateEntry* previous = run.previous();
   publish(run, entry, previous, run.message(entry), previous != nullptr ? run.message(*previous) : std::string_view{});
-  if (store_ != nullptr) record_terminal(run);
+  if (run.transaction() == nullptr || !stage_in_transaction(run)) record_in_store(run, true);
   for (const auto& [fn, arg] : callbacks) fn(arg, &run);
   // Last: once the scope sees its last run finish, the host may tear everything down.
   run.scope()->run_finished(run);

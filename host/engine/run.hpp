@@ -7,6 +7,7 @@
 #include "base/spin_lock.hpp"
 #include "base/state.hpp"
 #include "engine/run_ref.hpp"
+#include "engine/transaction.hpp"
 #include "runtime/wait.hpp"
 
 #include <runner_host/abi.h>
@@ -202,6 +203,9 @@ class Run {
   // for what the flow submits, and so on. Set before the run starts.
   std::uint16_t nesting_depth() const noexcept { return nesting_depth_; }
   void set_nesting_depth(std::uint16_t depth) noexcept { nesting_depth_ = depth; }
+  // The transaction it joined (engine/transaction.hpp), set before it starts.
+  Transaction* transaction() const noexcept { return transaction_.get(); }
+  void set_transaction(TransactionRef txn) noexcept { transaction_ = std::move(txn); }
   bool holds_slots() const noexcept { return holds_slots_; }
   void set_holds_slots(bool value) noexcept { holds_slots_ = value; }
 
@@ -237,6 +241,7 @@ class Run {
   std::string result_;
   std::unique_ptr<RunError> error_;
   std::unique_ptr<CacheNote> cache_note_;
+  TransactionRef transaction_;
   StateHistory history_;
   std::vector<StateDetail> details_;
   std::vector<Upstream> upstreams_;

@@ -36,9 +36,10 @@ void Engine::record_flow_run_start(const RunScope& scope, const Run& root) {
   store_->flow_run_started(std::move(record));
 }
 
-void Engine::record_terminal(const Run& run) {
+void Engine::record_in_store(const Run& run, bool with_result) {
+  if (store_ == nullptr) return;
   const RunScope& scope = *run.scope();
-  const bool persist = run.task().options.persist_result;
+  const bool persist = with_result && run.task().options.persist_result;
   const StateId state = run.state();
   // The root run (a flow run, or a task run started on its own) ends the flow run's record;
   // a root task run is a task run too.

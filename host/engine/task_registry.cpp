@@ -171,7 +171,7 @@ void TaskRegistry::add_library(const rh_task_library& library, const std::string
       }
       for (std::size_t h = 0; h < raw.hook_count; ++h) {
         const rh_hook& hook = element(raw.hooks, h);
-        if (hook.kind > RH_HOOK_ON_CRASHED || hook.call == nullptr) {
+        if (hook.kind > RH_HOOK_ON_ROLLBACK || hook.call == nullptr) {
           throw RegistryError("plugin '" + plugin + "': task '" + def.name + "' has an invalid hook");
         }
         def.hooks[hook.kind].push_back(&hook);

@@ -38,7 +38,7 @@ struct TaskDef {
   TaskOptions options;
   rh_task_fn fn = nullptr;
   void* user_data = nullptr;
-  std::array<std::vector<const rh_hook*>, 4> hooks;  // by RH_HOOK_* kind, in registration order
+  std::array<std::vector<const rh_hook*>, 6> hooks;  // by RH_HOOK_* kind, in registration order
   rh_retry_condition_fn retry_condition = nullptr;
   void* retry_condition_user_data = nullptr;
   rh_cache_key_fn cache_key_fn = nullptr;  // the task's own cache key (ABI 1.3)

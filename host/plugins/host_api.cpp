@@ -10,6 +10,7 @@
 #include "engine/wait_set.hpp"
 #include "events/waiter_registry.hpp"
 #include "plugins/extensions.hpp"
+#include "plugins/transaction_api.hpp"
 #include "runtime/host_event.hpp"
 #include "runtime/timer_service.hpp"
 
@@ -120,7 +121,7 @@ int32_t api_submit(rh_context* ctx, const rh_submit_request* request, rh_run** o
       deps.push_back(DependencySpec{run_of(dep.run), (dep.flags & RH_DEP_ALLOW_FAILURE) != 0});
     }
     const std::string params_text = params == "{}" ? std::string() : std::string(params);
-    RunRef run = engine.submit(parent, *task, params_text, deps);
+    RunRef run = engine.submit(parent, *task, params_text, deps, attempt_of(ctx)->transaction);
     *out = handle_of(run.detach());
     return RH_OK;
   } catch (const std::exception& e) {
@@ -313,6 +314,14 @@ const rh_host_api kHostApi = {
     api_waiter_wait,
     api_waiter_add_done_callback,
     api_get_extension,
+    api_txn_begin,
+    api_txn_commit,
+    api_txn_rollback,
+    api_txn_close,
+    api_txn_state,
+    api_txn_is_committed,
+    api_txn_set,
+    api_txn_get,
 };
 
 }  // namespace

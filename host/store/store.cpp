@@ -109,6 +109,10 @@ const std::filesystem::path& Store::path() const noexcept { return impl_->option
 
 void Store::flow_run_started(FlowRunStart record) { impl_->writer_for("write a flow run").enqueue(std::move(record)); }
 
+void Store::transaction_committed(TransactionRecord record) {
+  impl_->writer_for("write a transaction").enqueue(std::move(record));
+}
+
 void Store::flow_run_ended(FlowRunEnd record) { impl_->writer_for("write a flow run").enqueue(std::move(record)); }
 
 void Store::task_run_ended(TaskRunRecord record) { impl_->writer_for("write a task run").enqueue(std::move(record)); }

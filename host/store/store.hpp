@@ -63,7 +63,7 @@ struct WriteFailures {
 class Store {
  public:
   // The schema version this build writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens (creating it and its folder if needed, unless read_only) and migrates the store.
   // Throws StoreError.
@@ -79,6 +79,8 @@ class Store {
   void flow_run_started(FlowRunStart record);
   void flow_run_ended(FlowRunEnd record);
   void task_run_ended(TaskRunRecord record);
+  // Replaces any earlier record under the same key.
+  void transaction_committed(TransactionRecord record);
   // Waits until everything queued before the call is committed or failed.
   void flush();
   WriteFailures write_failures() const;
@@ -88,6 +90,9 @@ class Store {
   // --- reads (any thread) ---
   // The entry under `key`, unless absent or expired at now_us (wall clock, Unix µs).
   CacheLookup lookup_cache(const std::string& key, std::int64_t now_us);
+  // The committed transaction under `key`, if any (only what is committed: not what is
+  // still queued).
+  std::optional<TransactionRecord> find_transaction(const std::string& key);
   // The flow run `ref` names: a full id, a prefix of one (any length, capitals read as
   // lowercase) that no other id shares, or "last" (the latest started). Throws StoreError
   // when no run or more than one matches (the message says which).

@@ -22,6 +22,8 @@ constexpr const char* kInsertTaskRun =
 constexpr const char* kUpsertCacheEntry =
     "INSERT OR REPLACE INTO cache_entries (key, task, flow_run, run_no, created_us, expires_us) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char* kUpsertTransaction =
+    "INSERT OR REPLACE INTO transactions (key, flow_run, committed_us, vals) VALUES (?1, ?2, ?3, ?4)";
 constexpr const char* kReadCounts = "SELECT counts FROM flow_runs WHERE id = ?1";
 constexpr const char* kAddTallies =
     "UPDATE flow_runs SET task_runs = task_runs + ?2, results = results + ?3, counts = ?4 WHERE id = ?1";
@@ -48,6 +50,7 @@ BatchWriter::BatchWriter(std::unique_ptr<Connection> connection, const StoreOpti
   find_flow_run_ = db_->prepare(kFindFlowRun);
   insert_task_run_ = db_->prepare(kInsertTaskRun);
   upsert_cache_entry_ = db_->prepare(kUpsertCacheEntry);
+  upsert_transaction_ = db_->prepare(kUpsertTransaction);
   read_counts_ = db_->prepare(kReadCounts);
   add_tallies_ = db_->prepare(kAddTallies);
 }
@@ -184,6 +187,16 @@ std::string BatchWriter::write_one(const FlowRunEnd& record) {
   if (sqlite3_changes(db_->get()) == 0) {
     return store_message(db_->file(), "flow run " + record.id + " ended, but it is not in the store");
   }
+  return {};
+}
+
+std::string BatchWriter::write_one(const TransactionRecord& record) {
+  Statement& s = upsert_transaction_;
+  s.bind(1, record.key);
+  s.bind(2, record.flow_run_id);
+  s.bind(3, record.committed_us);
+  s.bind(4, record.values.empty() ? std::string("{}") : record.values);
+  s.run();
   return {};
 }
 

@@ -16,7 +16,7 @@
 
 namespace rh::host::detail {
 
-using StoreRecord = std::variant<FlowRunStart, FlowRunEnd, TaskRunRecord>;
+using StoreRecord = std::variant<FlowRunStart, FlowRunEnd, TaskRunRecord, TransactionRecord>;
 
 struct BatchResult {
   std::vector<std::size_t> failed;  // indexes of the records that were not written
@@ -53,6 +53,7 @@ class BatchWriter {
   std::string write_one(const FlowRunStart& record);
   std::string write_one(const FlowRunEnd& record);
   std::string write_one(const TaskRunRecord& record);
+  std::string write_one(const TransactionRecord& record);
   void write_tallies();
   // The flow run's row number, or 0 when it is not in the store.
   std::int64_t flow_run_row(const std::string& uuid);
@@ -67,6 +68,7 @@ class BatchWriter {
   Statement find_flow_run_;
   Statement insert_task_run_;
   Statement upsert_cache_entry_;
+  Statement upsert_transaction_;
   Statement read_counts_;
   Statement add_tallies_;
 

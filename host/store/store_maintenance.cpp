@@ -71,6 +71,12 @@ PruneResult Store::prune(std::int64_t before_us) {
       s.run();
       result.cache_entries = static_cast<std::uint64_t>(sqlite3_changes(db.get()));
     }
+    {
+      Statement s = db.prepare("DELETE FROM transactions WHERE committed_us < ?1", false);
+      s.bind(1, before_us);
+      s.run();
+      result.transactions = static_cast<std::uint64_t>(sqlite3_changes(db.get()));
+    }
     // Every entry left is unexpired: the task runs they point at stay.
     db.exec(
         "CREATE TEMP TABLE prune_kept (id INTEGER PRIMARY KEY);"

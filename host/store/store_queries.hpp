@@ -40,6 +40,8 @@ inline constexpr const char* kLookupCache =
     "LEFT JOIN task_runs AS t ON t.id = (c.flow_run << 36) | c.run_no "
     "LEFT JOIN flow_runs AS f ON f.id = c.flow_run WHERE c.key = ?1";
 
+inline constexpr const char* kFindTransaction = "SELECT flow_run, committed_us, vals FROM transactions WHERE key = ?1";
+
 #undef RH_STORE_SUMMARY_COLUMNS
 
 // Latest first; parameters in order: the flow (when by_flow), the state name (when `state`

@@ -227,6 +227,20 @@ std::vector<TaskRunRecord> Store::task_runs_of(const std::string& flow_run_id) {
   return runs;
 }
 
+std::optional<TransactionRecord> Store::find_transaction(const std::string& key) {
+  auto reader = impl_->readers.acquire();
+  Statement& s = reader->statement(detail::kFindTransaction);
+  StatementScope scope(s);
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  TransactionRecord record;
+  record.key = key;
+  record.flow_run_id = s.column_text(0);
+  record.committed_us = s.column_int(1);
+  record.values = s.column_text(2);
+  return record;
+}
+
 std::optional<FlowRunEnd> Store::flow_run_end(const std::string& flow_run_id) {
   const ReadContext store{impl_->options.path, impl_->files};
   auto reader = impl_->readers.acquire();

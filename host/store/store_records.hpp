@@ -80,6 +80,16 @@ struct TaskRunRecord {
   std::int64_t cache_expires_us = 0;  // 0: never
 };
 
+// A transaction that committed under its key (docs/transactions.md): a later transaction
+// with the same key finds it (Transaction::is_committed). Its values are what txn.set()
+// stored, as a JSON object.
+struct TransactionRecord {
+  std::string key;
+  std::string flow_run_id;  // the flow run it committed in
+  std::string values;       // JSON object
+  std::int64_t committed_us = 0;
+};
+
 // A cache lookup. On a miss the store says why, so the engine can tell the user.
 struct CacheLookup {
   enum class Outcome { Hit, NoRecord, Expired };
@@ -136,6 +146,7 @@ struct PruneResult {
   std::uint64_t cache_entries = 0;  // expired entries removed
   std::uint64_t result_files = 0;
   std::uint64_t kept_for_cache = 0;  // old task runs kept because an unexpired cache entry uses them
+  std::uint64_t transactions = 0;    // transaction records committed before the cut-off
 };
 
 // The UUID of task run `run_no` of the flow run `flow_run_id`: the flow run's UUID with its

@@ -92,6 +92,19 @@ CREATE TABLE cache_entries (
   connection.exec(("PRAGMA application_id = " + std::to_string(kStoreApplicationId)).c_str());
 }
 
+// Version 2: transactions committed under a key (docs/transactions.md).
+void create_version_2(Connection& connection) {
+  connection.exec(R"sql(
+CREATE TABLE transactions (
+  key TEXT PRIMARY KEY,
+  flow_run TEXT NOT NULL,  -- the uuid of the flow run it committed in
+  committed_us INTEGER NOT NULL,
+  vals TEXT NOT NULL DEFAULT '{}'  -- what txn.set() stored: {"name": value, ...}
+) WITHOUT ROWID;
+CREATE INDEX transactions_by_time ON transactions (committed_us);
+)sql");
+}
+
 struct Migration {
   int to_version;
   void (*apply)(Connection&);
@@ -101,6 +114,7 @@ struct Migration {
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> steps = {
       {1, &create_version_1},
+      {2, &create_version_2},
   };
   return steps;
 }

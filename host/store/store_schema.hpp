@@ -3,8 +3,7 @@
 // The version lives in PRAGMA user_version. Each migration takes a store from version N to
 // N + 1 in one BEGIN IMMEDIATE transaction that also sets user_version, so a crash or a
 // second process migrating at the same time leaves the file at N or at N + 1, never between.
-// Adding version 2 (the locks table, for instance) is one more function in the list and
-// Store::kSchemaVersion raised by one.
+// A new version is one more function in the list and Store::kSchemaVersion raised by one.
 #pragma once
 
 #include "store/sqlite_handle.hpp"

@@ -27,6 +27,7 @@
 
 /* Portable: holds on every platform. */
 RH_PIN_STRUCT_SIZE_FIRST(rh_error_sink);
+RH_PIN_STRUCT_SIZE_FIRST(rh_txn_options);
 RH_PIN_STRUCT_SIZE_FIRST(rh_run_view);
 RH_PIN_STRUCT_SIZE_FIRST(rh_dependency);
 RH_PIN_STRUCT_SIZE_FIRST(rh_submit_request);
@@ -61,6 +62,9 @@ RH_PIN_SIZE(rh_error_sink, 24);
 RH_PIN_SIZE(rh_text_sink, 24); /* ABI 1.3 */
 RH_PIN_OFFSET(rh_text_sink, host_data, 8);
 RH_PIN_OFFSET(rh_text_sink, set, 16);
+RH_PIN_SIZE(rh_txn_options, 24); /* ABI 1.3 */
+RH_PIN_OFFSET(rh_txn_options, commit_mode, 4);
+RH_PIN_OFFSET(rh_txn_options, key, 8);
 RH_PIN_OFFSET(rh_error_sink, host_data, 8);
 RH_PIN_OFFSET(rh_error_sink, set, 16);
 
@@ -89,7 +93,7 @@ RH_PIN_OFFSET(rh_submit_request, params_json, 24);
 RH_PIN_OFFSET(rh_submit_request, wait_for, 40);
 RH_PIN_OFFSET(rh_submit_request, wait_for_count, 48);
 
-RH_PIN_SIZE(rh_host_api, 304); /* 1.2 appended get_extension */
+RH_PIN_SIZE(rh_host_api, 368); /* 1.2 appended get_extension, 1.3 the transactions */
 RH_PIN_OFFSET(rh_host_api, alloc, 16);
 RH_PIN_OFFSET(rh_host_api, free, 24);
 RH_PIN_OFFSET(rh_host_api, log, 32);
@@ -126,6 +130,14 @@ RH_PIN_OFFSET(rh_host_api, waiter_stop, 272);
 RH_PIN_OFFSET(rh_host_api, waiter_wait, 280);
 RH_PIN_OFFSET(rh_host_api, waiter_add_done_callback, 288);
 RH_PIN_OFFSET(rh_host_api, get_extension, 296);
+RH_PIN_OFFSET(rh_host_api, txn_begin, 304); /* ABI 1.3 */
+RH_PIN_OFFSET(rh_host_api, txn_commit, 312);
+RH_PIN_OFFSET(rh_host_api, txn_rollback, 320);
+RH_PIN_OFFSET(rh_host_api, txn_close, 328);
+RH_PIN_OFFSET(rh_host_api, txn_state, 336);
+RH_PIN_OFFSET(rh_host_api, txn_is_committed, 344);
+RH_PIN_OFFSET(rh_host_api, txn_set, 352);
+RH_PIN_OFFSET(rh_host_api, txn_get, 360);
 
 RH_PIN_SIZE(rh_task_call, 88);
 RH_PIN_OFFSET(rh_task_call, ctx, 8);

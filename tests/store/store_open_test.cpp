@@ -13,13 +13,13 @@
 namespace rh::testing {
 namespace {
 
-TEST(StoreOpen, CreatesTheFileItsFolderAndSchemaVersion1InWalMode) {
+TEST(StoreOpen, CreatesTheFileItsFolderAndTheLatestSchemaInWalMode) {
   ScratchDir dir;
   const std::string path = dir.file("deep/er/store.db");
   {
     Store store(options_for(path));
     EXPECT_EQ(store.path(), path);
-    EXPECT_EQ(store.info().schema_version, 1);
+    EXPECT_EQ(store.info().schema_version, Store::kSchemaVersion);
   }
   ASSERT_TRUE(std::filesystem::is_regular_file(path));
   RawDb db(path);
@@ -28,7 +28,7 @@ TEST(StoreOpen, CreatesTheFileItsFolderAndSchemaVersion1InWalMode) {
   EXPECT_EQ(db.integer("PRAGMA page_size"), 16384);
   EXPECT_EQ(db.integer("PRAGMA application_id"), 0x52487374);
   EXPECT_EQ(db.rows("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"),
-            "cache_entries\nflow_runs\ntask_runs\n");
+            "cache_entries\nflow_runs\ntask_runs\ntransactions\n");
 }
 
 TEST(StoreOpen, ReopeningKeepsWhatWasWrittenAndMigratesNothing) {
@@ -40,14 +40,31 @@ TEST(StoreOpen, ReopeningKeepsWhatWasWrittenAndMigratesNothing) {
   }
   Store again(options_for(path));
   EXPECT_EQ(again.info().flow_runs, 1u);
-  EXPECT_EQ(again.info().schema_version, 1);
+  EXPECT_EQ(again.info().schema_version, Store::kSchemaVersion);
+}
+
+TEST(StoreOpen, AVersion1StoreIsMigratedKeepingItsRecords) {
+  ScratchDir dir;
+  const std::string path = dir.file("store.db");
+  {
+    Store store(options_for(path));
+    store.flow_run_started(flow_start("0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b"));
+  }
+  {
+    RawDb db(path);  // back to what version 1 wrote
+    ASSERT_EQ(db.exec("DROP TABLE transactions; PRAGMA user_version = 1"), "");
+  }
+  Store again(options_for(path));
+  EXPECT_EQ(again.info().schema_version, 2);
+  EXPECT_EQ(again.info().flow_runs, 1u);
+  EXPECT_FALSE(again.find_transaction("k").has_value());  // the table is there again
 }
 
 TEST(StoreOpen, AnEmptyFileBecomesAStore) {
   ScratchDir dir;
   const std::string path = dir.write("store.db", "");
   Store store(options_for(path));
-  EXPECT_EQ(store.info().schema_version, 1);
+  EXPECT_EQ(store.info().schema_version, Store::kSchemaVersion);
 }
 
 TEST(StoreOpen, RefusesANewerSchema) {
@@ -60,7 +77,8 @@ TEST(StoreOpen, RefusesANewerSchema) {
   }
   const std::string expected = "store " + path +
                                " was written by a newer runner-host (schema version 7); this build reads schema "
-                               "versions up to 1";
+                               "versions up to " +
+                               std::to_string(Store::kSchemaVersion);
   EXPECT_EQ(store_error_of([&] { Store store(options_for(path)); }), expected);
   StoreOptions read_only = options_for(path);
   read_only.read_only = true;
@@ -174,9 +192,9 @@ TEST(StoreOpen, ReadOnlyRefusesAnOlderSchemaAndAnEmptyFile) {
   // A store of an older version (there is none before 1 yet; one with user_version 0 but
   // our application id and a table stands for it).
   EXPECT_EQ(store_error_of([&] { Store store(options); }),
-            "store " + options.path.string() +
-                " has schema version 0, older than this build's 1: run runner-host once (any run) to upgrade it "
-                "before reading it");
+            "store " + options.path.string() + " has schema version 0, older than this build's " +
+                std::to_string(Store::kSchemaVersion) +
+                ": run runner-host once (any run) to upgrade it before reading it");
   EXPECT_EQ(RawDb(options.path.string()).integer("PRAGMA user_version"), 0);
 }
 
@@ -218,7 +236,7 @@ TEST(StoreOpen, TwoProcessesOpeningAtOnceMigrateOnce) {
   }
   for (auto& t : openers) t.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(RawDb(path).integer("PRAGMA user_version"), 1);
+  EXPECT_EQ(RawDb(path).integer("PRAGMA user_version"), Store::kSchemaVersion);
 }
 
 }  // namespace

@@ -64,7 +64,7 @@ class StorePrune : public ::testing::Test {
 TEST_F(StorePrune, InfoCountsEverything) {
   const auto info = store().info();
   EXPECT_EQ(info.path, dir_.file("store.db"));
-  EXPECT_EQ(info.schema_version, 1);
+  EXPECT_EQ(info.schema_version, host::Store::kSchemaVersion);
   EXPECT_EQ(info.flow_runs, 3u);
   EXPECT_EQ(info.task_runs, 6u);
   EXPECT_EQ(info.persisted_results, 6u);

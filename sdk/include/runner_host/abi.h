@@ -115,6 +115,7 @@ typedef struct rh_run rh_run;         /* a task run; reference counted (run_reta
 typedef struct rh_event rh_event;     /* a set-once waitable; created and freed through the API */
 typedef struct rh_waitset rh_waitset; /* a set of runs to wait on in completion order */
 typedef struct rh_waiter rh_waiter;   /* a TaskRunWaiter */
+typedef struct rh_txn rh_txn;         /* an open transaction of an attempt (ABI 1.3) */
 typedef struct rh_runner rh_runner;   /* a runner instance; owned by the runner plugin */
 
 /*
@@ -179,6 +180,31 @@ typedef void (*rh_waiter_callback)(void* user_data, uint64_t run_id);
  * task, flow or hook, a done callback the engine runs, or a call the host made into the
  * runner. On any other thread they have no session and say so (NULL, or 0).
  */
+/* Where a function hands text back to the host (ABI 1.3). set copies the text. */
+typedef struct rh_text_sink {
+  uint32_t struct_size;
+  void* host_data;
+  void (*set)(struct rh_text_sink* sink, rh_str text);
+} rh_text_sink;
+
+/* Transactions (ABI 1.3; docs/transactions.md). */
+#define RH_TXN_INHERIT 0u /* commit mode: the enclosing transaction's, LAZY at the top */
+#define RH_TXN_LAZY 1u    /* a nested commit defers to the enclosing transaction */
+#define RH_TXN_EAGER 2u   /* commits on exit even when nested; runs in it persist as they complete */
+#define RH_TXN_OFF 3u     /* rolls back on exit unless committed explicitly */
+#define RH_TXN_EXIT_NORMAL 0u
+#define RH_TXN_EXIT_EXCEPTION 1u
+/* States of a transaction. */
+#define RH_TXN_ACTIVE 0u
+#define RH_TXN_STAGED 1u /* committed, waiting for the enclosing transaction to commit */
+#define RH_TXN_COMMITTED 2u
+#define RH_TXN_ROLLED_BACK 3u
+typedef struct rh_txn_options {
+  uint32_t struct_size;
+  uint32_t commit_mode; /* RH_TXN_INHERIT, RH_TXN_LAZY, RH_TXN_EAGER or RH_TXN_OFF */
+  rh_str key;           /* what it commits under; empty: no record of its own */
+} rh_txn_options;
+
 typedef struct rh_host_api {
   uint32_t struct_size;
   uint32_t abi_major;
@@ -288,6 +314,34 @@ typedef struct rh_host_api {
    * none by that id. The pointer stays valid until the process exits; what it points to is
    * described where the id is defined. [any-thread] */
   const void* (*get_extension)(rh_str id);
+
+  /* --- ABI 1.3: transactions (docs/transactions.md) ---
+   * Every rh_txn belongs to the attempt that began it and is used from its task code only.
+   * Runs that attempt submits while the transaction is the innermost open one join it. */
+  /* Begins a transaction nested in the attempt's innermost open one (if any). RH_ERROR with
+   * a message for a bad commit mode. [runner-worker] */
+  int32_t (*txn_begin)(rh_context* ctx, const rh_txn_options* options, rh_txn** out, rh_error_sink* err);
+  /* Commits (or stages, when it defers to an enclosing LAZY one). Returns RH_TXN_* of the
+   * transaction afterwards: RH_TXN_ROLLED_BACK when it had been rolled back already.
+   * Runs on_commit hooks of the runs it persists. [runner-worker] */
+  uint32_t (*txn_commit)(rh_txn* txn);
+  /* Rolls back (and every enclosing transaction with it); RH_TXN_* afterwards (a committed
+   * or staged one stays so). Runs on_rollback hooks in reverse completion order.
+   * [runner-worker] */
+  uint32_t (*txn_rollback)(rh_txn* txn);
+  /* Ends the scope: an ACTIVE transaction commits, or rolls back when left by an exception
+   * (RH_TXN_EXIT_EXCEPTION) or in RH_TXN_OFF mode. Frees the handle. [runner-worker] */
+  void (*txn_close)(rh_txn* txn, uint32_t how);
+  uint32_t (*txn_state)(rh_txn* txn); /* RH_TXN_* [runner-worker] */
+  /* Whether a transaction under the same key had committed before this one began.
+   * [runner-worker] */
+  bool (*txn_is_committed)(rh_txn* txn);
+  /* Stores a JSON value under name (visible to nested transactions). RH_ERROR for text
+   * that is not JSON. [runner-worker] */
+  int32_t (*txn_set)(rh_txn* txn, rh_str name, rh_str value_json, rh_error_sink* err);
+  /* The value under name, from this transaction or the nearest enclosing one that has it:
+   * RH_OK (value set), or RH_EMPTY. [runner-worker] */
+  int32_t (*txn_get)(rh_txn* txn, rh_str name, rh_text_sink* value);
 } rh_host_api;
 
 /* Extension "rh.host_info/1": which host a plugin runs in, e.g. for its own log lines. */
@@ -329,6 +383,8 @@ typedef int32_t (*rh_task_fn)(void* user_data, const rh_task_call* call);
 #define RH_HOOK_ON_COMPLETION 1u
 #define RH_HOOK_ON_FAILURE 2u
 #define RH_HOOK_ON_CRASHED 3u
+#define RH_HOOK_ON_COMMIT 4u   /* ABI 1.3: the run's result was persisted by its transaction */
+#define RH_HOOK_ON_ROLLBACK 5u /* ABI 1.3: its transaction rolled back after the run completed */
 
 /* A state hook. Returns RH_OK, or RH_ERROR after reporting to err. [runner-worker] */
 typedef struct rh_hook {
@@ -341,13 +397,6 @@ typedef struct rh_hook {
 
 /* Decides whether a failed attempt is retried: 1 retry, 0 do not, -1 error in err. */
 typedef int32_t (*rh_retry_condition_fn)(void* user_data, const rh_run_view* run, rh_error_sink* err);
-
-/* Where a function hands text back to the host (ABI 1.3). set copies the text. */
-typedef struct rh_text_sink {
-  uint32_t struct_size;
-  void* host_data;
-  void (*set)(struct rh_text_sink* sink, rh_str text);
-} rh_text_sink;
 
 /*
  * A task's own cache key (ABI 1.3), asked before each attempt with the call the task itself

@@ -6,6 +6,7 @@
 #include <runner_host/detail/status.hpp>
 #include <runner_host/future.hpp>
 #include <runner_host/json.hpp>
+#include <runner_host/transaction.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -84,6 +85,12 @@ class TaskContext {
     if (status == RH_CANCELLED) throw CancelledError(error.message);
     if (status != RH_OK) throw UsageError(error.message);
     return Future(run);
+  }
+
+  // Begins a transaction (runner_host/transaction.hpp): runs submitted while it is the
+  // innermost open one join it. An empty key: no record of its own, only its runs'.
+  Transaction transaction(std::string_view key, const TransactionOptions& options = {}) const {
+    return Transaction(call_->ctx, key, options);
   }
 
   // One run per element of the list-valued parameters; other values (and rh::unmapped

@@ -268,6 +268,14 @@ class TaskBuilder {
   TaskBuilder& on_crashed(Hook hook, std::string name = {}) {
     return add_hook(RH_HOOK_ON_CRASHED, "on_crashed", std::move(hook), std::move(name));
   }
+  // A completed run of a transaction: its transaction committed (its result was persisted),
+  // or rolled back (docs/transactions.md).
+  TaskBuilder& on_commit(Hook hook, std::string name = {}) {
+    return add_hook(RH_HOOK_ON_COMMIT, "on_commit", std::move(hook), std::move(name));
+  }
+  TaskBuilder& on_rollback(Hook hook, std::string name = {}) {
+    return add_hook(RH_HOOK_ON_ROLLBACK, "on_rollback", std::move(hook), std::move(name));
+  }
 
   // Any option by its JSON name (docs/options.md); validated by the host at load.
   TaskBuilder& option(const std::string& key, json value) {

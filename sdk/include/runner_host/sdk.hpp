@@ -19,5 +19,6 @@
 #include <runner_host/run_info.hpp>
 #include <runner_host/state.hpp>
 #include <runner_host/task_run_waiter.hpp>
+#include <runner_host/transaction.hpp>
 #include <runner_host/version.hpp>
 #include <runner_host/waiting.hpp>
