@@ -139,6 +139,13 @@ TEST(CliNesting, RunsNestToTheDocumentedDepthOnEveryRunnerAndNoDeeper) {
     EXPECT_EQ(deep.exit_code, 0) << describe(deep);
     EXPECT_THAT(deep.out, HasSubstr(") Completed: 9999\n"));
 
+#if defined(__SANITIZE_ADDRESS__)
+    // The refusal is an exception thrown 10,000 runs deep on the host's 1 GiB stack, and ASan
+    // cannot unpoison a stack larger than 64 MiB when an exception unwinds it (it says so:
+    // "ASan is ignoring requested __asan_handle_no_return"), so it reports false errors
+    // (google/sanitizers#189). The other runners nest on stacks of their own.
+    if (runner == "sequential") continue;
+#endif
     const ProcessResult too_deep = run_host(
         {"--plugin", kHazards, "--flow", "nest_flow", "--runner", runner, "--params", R"({"depth": 10000})"}, options);
     ASSERT_FALSE(too_deep.timed_out) << describe(too_deep);

@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 #include <chrono>
+#include <cstdint>
 #include <fstream>
 #include <optional>
 #include <stdexcept>
@@ -52,8 +53,8 @@ json squares(rh::FlowContext& flow, const json& p) {
     }
     runs.push_back(flow.submit(p.value("task", "square"), params));
   }
-  int sum = 0;
-  for (rh::Future& run : runs) sum += run.result().get<int>();
+  std::int64_t sum = 0;
+  for (rh::Future& run : runs) sum += run.result().get<std::int64_t>();
   return sum;
 }
 
