@@ -67,6 +67,17 @@ std::string version_text() {
          std::to_string(RH_ABI_VERSION_MINOR) + ")";
 }
 
+// --store / --no-store over the config's "store". Returns an error message, or nothing.
+std::optional<std::string> merge_store_flags(const Flags& flags, RunConfig& config) {
+  if (flags.store && flags.no_store) return std::string("--store and --no-store cannot be combined: choose one");
+  if (flags.store) {
+    config.store_enabled = true;
+    config.store_path = flags.store;
+  }
+  if (flags.no_store) config.store_enabled = false;
+  return std::nullopt;
+}
+
 // Flags win over the config file. Returns an error message, or nothing.
 std::optional<std::string> merge_flags(const Flags& flags, RunConfig& config) {
   if (!flags.plugins.empty()) config.plugins = flags.plugins;
@@ -101,12 +112,7 @@ std::optional<std::string> merge_flags(const Flags& flags, RunConfig& config) {
   if (flags.events) config.events = flags.events;
   if (flags.log_level) config.log_level = *flags.log_level;
   if (flags.log_format) config.log_format = *flags.log_format;
-  if (flags.store && flags.no_store) return std::string("--store and --no-store cannot be combined: choose one");
-  if (flags.store) {
-    config.store_enabled = true;
-    config.store_path = flags.store;
-  }
-  if (flags.no_store) config.store_enabled = false;
+  if (auto problem = merge_store_flags(flags, config)) return problem;
   if (flags.no_cache && flags.refresh_cache) {
     return std::string("--no-cache and --refresh-cache cannot be combined: choose one");
   }
@@ -229,15 +235,10 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
   }
   const bool reads_store = runs->parsed() || show->parsed() || store->parsed();
   if (reads_store) {
-    if (flags.store && flags.no_store) {
-      err << "runner-host: --store and --no-store cannot be combined: choose one\n";
+    if (auto problem = merge_store_flags(flags, config)) {
+      err << "runner-host: " << *problem << '\n';
       return kExitUsage;
     }
-    if (flags.store) {
-      config.store_enabled = true;
-      config.store_path = flags.store;
-    }
-    if (flags.no_store) config.store_enabled = false;
     runs_query.json = show_query.json = output == "json";
     if (runs->parsed()) {
       if (flags.flow) runs_query.flow = *flags.flow;

@@ -4,6 +4,8 @@
 #include "base/format.hpp"
 #include "base/time_format.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/report_fields.hpp"
+#include "cli/run_table.hpp"
 #include "store/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -11,22 +13,12 @@
 #include <algorithm>
 #include <iomanip>
 #include <map>
-#include <sstream>
 #include <vector>
 
 namespace rh::host {
 namespace {
 
 using nlohmann::json;
-
-// Stored JSON text as JSON (text that is not JSON, which the store never writes, as a string).
-json parsed(const std::string& text, const json& when_empty) {
-  if (text.empty()) return when_empty;
-  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return value.is_discarded() ? json(text) : value;
-}
-
-json time_or_null(std::int64_t us) { return us == 0 ? json() : json(format_timestamp_us(us)); }
 
 // "2026-12-03 07:01:02" (UTC, to the second): the tables' start column.
 std::string table_time(std::int64_t us) {
@@ -35,26 +27,27 @@ std::string table_time(std::int64_t us) {
   return stamp.substr(0, 19);
 }
 
-// "8 Completed, 2 Failed", by state name.
-std::string counts_text(const FlowRunSummary& run) {
+// Its task runs by final state name.
+std::map<std::string, std::uint64_t> counts_by_name(const FlowRunSummary& run) {
   std::map<std::string, std::uint64_t> by_name;
   for (int id = 0; id < kStateCount; ++id) {
     if (const std::uint64_t n = run.by_state[static_cast<std::size_t>(id)]; n != 0) {
       by_name[std::string(state_name(static_cast<StateId>(id)))] = n;
     }
   }
+  return by_name;
+}
+
+// "8 Completed, 2 Failed".
+std::string counts_text(const FlowRunSummary& run) {
   std::string text;
-  for (const auto& [state, n] : by_name) text += (text.empty() ? "" : ", ") + std::to_string(n) + ' ' + state;
+  for (const auto& [state, n] : counts_by_name(run)) {
+    text += (text.empty() ? "" : ", ") + std::to_string(n) + ' ' + state;
+  }
   return text;
 }
 
 json summary_to_json(const FlowRunSummary& run) {
-  json by_state = json::object();
-  for (int id = 0; id < kStateCount; ++id) {
-    if (const std::uint64_t n = run.by_state[static_cast<std::size_t>(id)]; n != 0) {
-      by_state[std::string(state_name(static_cast<StateId>(id)))] = n;
-    }
-  }
   return {{"id", run.id},
           {"name", run.name},
           {"flow", run.flow},
@@ -67,12 +60,12 @@ json summary_to_json(const FlowRunSummary& run) {
           {"start_time", time_or_null(run.start_us)},
           {"end_time", time_or_null(run.end_us)},
           {"duration", run.ended ? json(static_cast<double>(run.end_us - run.start_us) / 1e6) : json()},
-          {"params", parsed(run.params, json::object())},
+          {"params", parse_or_text(run.params, json::object())},
           {"command_line", run.command_line},
           {"runner", run.runner},
           {"resumed_from", run.resumed_from.empty() ? json() : json(run.resumed_from)},
           {"task_runs", run.task_runs},
-          {"by_state", std::move(by_state)}};
+          {"by_state", counts_by_name(run)}};
 }
 
 json history_to_json(const std::vector<StateRecord>& history, json* states) {
@@ -116,10 +109,10 @@ json task_run_to_json(const TaskRunRecord& run) {
               {"start_time", time_or_null(run.start_us)},
               {"end_time", time_or_null(run.end_us)},
               {"total_run_time", static_cast<double>(run.run_time_us) / 1e6},
-              {"params", parsed(run.params, json::object())}};
+              {"params", parse_or_text(run.params, json::object())}};
   if (!run.cache_key.empty()) out["cache"] = {{"key", run.cache_key}};
   if (is_completed(run.state)) {
-    out["result"] = run.result_persisted ? parsed(run.result, json()) : json();
+    out["result"] = run.result_persisted ? parse_or_text(run.result, json()) : json();
     out["result_persisted"] = run.result_persisted;
   } else {
     out["error"] = {{"type", run.error_type},
@@ -152,62 +145,43 @@ void print_runs_table(std::ostream& out, Store& store, const std::vector<FlowRun
   }
 }
 
+RunRow row_of(const TaskRunRecord& run) {
+  return RunRow{run.task, run.name, std::string(state_name(run.state)), std::to_string(run.run_count),
+                format_duration(run.run_time_us)};
+}
+
 // The table printed at the end of a run, from the store: every task run up to 50, beyond
 // that (unless `all`) only those that did not complete. The store is read one run at a
 // time (twice with `all`: widths first), so a flow run of a million runs is never in memory.
 void print_task_runs_table(std::ostream& out, Store& store, const std::string& flow_run_id, bool all) {
   constexpr std::size_t kMaxRows = 50;
-  struct Row {
-    std::string task, name, state, attempts, duration;
-  };
-  auto row_of = [](const TaskRunRecord& run) {
-    return Row{run.task, run.name, std::string(state_name(run.state)), std::to_string(run.run_count),
-               format_duration(run.run_time_us)};
-  };
-  std::vector<Row> first, unfinished;  // the first kMaxRows + 1, and those that did not complete
+  std::vector<RunRow> first, unfinished;  // the first kMaxRows + 1, and those that did not complete
   std::map<std::string, std::uint64_t> by_state;
   std::uint64_t total = 0;
-  std::size_t widths[3] = {4, 3, 5};
+  RunTable table;
   store.each_task_run(flow_run_id, [&](TaskRunRecord&& run) {
     ++total;
     ++by_state[std::string(state_name(run.state))];
-    const bool keep = all || first.size() <= kMaxRows || (!is_completed(run.state) && unfinished.size() < kMaxRows);
-    if (!keep) return;
-    Row row = row_of(run);
     if (all) {
-      widths[0] = std::max(widths[0], row.task.size());
-      widths[1] = std::max(widths[1], row.name.size());
-      widths[2] = std::max(widths[2], row.state.size());
+      table.fit(row_of(run));
       return;
     }
-    if (!is_completed(run.state) && unfinished.size() < kMaxRows) unfinished.push_back(row);
+    const bool unfinished_row = !is_completed(run.state) && unfinished.size() < kMaxRows;
+    if (!unfinished_row && first.size() > kMaxRows) return;
+    RunRow row = row_of(run);
+    if (unfinished_row) unfinished.push_back(row);
     if (first.size() <= kMaxRows) first.push_back(std::move(row));
   });
   const bool every = all || total <= kMaxRows;
-  const std::vector<Row>& shown = total <= kMaxRows ? first : unfinished;
-  if (!all) {
-    for (const Row& row : shown) {
-      widths[0] = std::max(widths[0], row.task.size());
-      widths[1] = std::max(widths[1], row.name.size());
-      widths[2] = std::max(widths[2], row.state.size());
-    }
-  }
-  auto print = [&](const Row& row) {
-    out << std::left << std::setw(static_cast<int>(widths[0])) << row.task << "  "
-        << std::setw(static_cast<int>(widths[1])) << row.name << "  " << std::setw(static_cast<int>(widths[2]))
-        << row.state << "  " << std::setw(8) << row.attempts << "  " << row.duration << '\n';
-  };
-  if (total != 0 && (all || !shown.empty())) print({"TASK", "RUN", "STATE", "ATTEMPTS", "DURATION"});
+  const std::vector<RunRow>& shown = total <= kMaxRows ? first : unfinished;
+  for (const RunRow& row : shown) table.fit(row);
+  if (total != 0 && (all || !shown.empty())) table.print_header(out);
   if (all) {
-    store.each_task_run(flow_run_id, [&](TaskRunRecord&& run) { print(row_of(run)); });
+    store.each_task_run(flow_run_id, [&](TaskRunRecord&& run) { table.print(out, row_of(run)); });
   } else {
-    for (const Row& row : shown) print(row);
+    for (const RunRow& row : shown) table.print(out, row);
   }
-  std::ostringstream counts;
-  for (const auto& [state, n] : by_state) counts << (counts.tellp() > 0 ? ", " : "") << n << ' ' << state;
-  out << total << " task run" << (total == 1 ? "" : "s") << (total == 0 ? "" : ": " + counts.str());
-  if (!every) out << " (showing " << shown.size() << " that did not complete; --all shows every one)";
-  out << '\n';
+  print_run_counts(out, total, by_state, every, shown.size(), "--all shows every one");
 }
 
 int store_error(std::ostream& err, const StoreError& e) {
@@ -261,7 +235,7 @@ int show_command(const RunConfig& config, const ShowQuery& query, std::ostream& 
       if (end) {
         flow["history"] = history_to_json(end->history, nullptr);
         if (is_completed(end->state)) {
-          flow["result"] = parsed(end->result, json());
+          flow["result"] = parse_or_text(end->result, json());
         } else {
           flow["error"] = {{"type", end->error_type}, {"message", end->error_message}};
         }

@@ -5,29 +5,21 @@
 #include "base/format.hpp"
 #include "base/output_files.hpp"
 #include "base/time_format.hpp"
+#include "cli/report_fields.hpp"
 #include "cli/report_spool.hpp"
+#include "cli/run_table.hpp"
 #include "engine/task_registry.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <iomanip>
 #include <map>
-#include <sstream>
 #include <vector>
 
 namespace rh::host {
 namespace {
 
 using nlohmann::json;
-
-json parse_or_text(const std::string& text, bool empty_is_object) {
-  if (text.empty()) return empty_is_object ? json::object() : json();
-  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return parsed.is_discarded() ? json(text) : parsed;
-}
-
-json time_or_null(std::int64_t us) { return us == 0 ? json() : json(format_timestamp_us(us)); }
 
 // Under the run's lock: a report written while the host is being forced to end (a second
 // interrupt, a task calling exit()) may meet a run a worker is still finishing.
@@ -75,14 +67,14 @@ json run_to_json(const Run& run) {
       {"start_time", time_or_null(run.start_time_us())},
       {"end_time", time_or_null(run.end_time_us())},
       {"total_run_time", static_cast<double>(run.total_run_time_us()) / 1e6},
-      {"params", parse_or_text(run.params(), true)},
+      {"params", parse_or_text(run.params(), json::object())},
       {"inputs", std::move(inputs)},
   };
   if (const CacheNote* cache = run.cache_note()) {
     out["cache"] = {{"key", cache->key.empty() ? json() : json(cache->key)}, {"outcome", cache->outcome}};
   }
   if (is_completed(current.id)) {
-    out["result"] = parse_or_text(run.result(), false);
+    out["result"] = parse_or_text(run.result(), json());
   } else if (const RunError* error = run.error()) {
     out["error"] = {{"type", error->type}, {"message", error->message}};
   } else {
@@ -185,33 +177,19 @@ void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_row
     std::sort(shown.begin(), shown.end(), [](const Run* a, const Run* b) { return a->id() < b->id(); });
     if (shown.size() > max_rows) shown.resize(max_rows);
   }
-  std::size_t task_width = 4, name_width = 3, state_width = 5;
+  std::vector<RunRow> rows;
+  RunTable table;
   for (const Run* run : shown) {
-    task_width = std::max(task_width, run->task().name.size());
-    name_width = std::max(name_width, run->name().size());
-    state_width = std::max(state_width, state_name(run->state()).size());
+    rows.push_back(RunRow{run->task().name, run->name(), std::string(state_name(run->state())),
+                          std::to_string(run->run_count()), format_duration(run->total_run_time_us())});
+    table.fit(rows.back());
   }
-  auto row = [&](const std::string& task, const std::string& name, const std::string& state,
-                 const std::string& attempts, const std::string& duration) {
-    out << std::left << std::setw(static_cast<int>(task_width)) << task << "  "
-        << std::setw(static_cast<int>(name_width)) << name << "  " << std::setw(static_cast<int>(state_width)) << state
-        << "  " << std::setw(8) << attempts << "  " << duration << '\n';
-  };
-  if (!shown.empty()) {
-    row("TASK", "RUN", "STATE", "ATTEMPTS", "DURATION");
-    for (const Run* run : shown) {
-      row(run->task().name, run->name(), std::string(state_name(run->state())), std::to_string(run->run_count()),
-          format_duration(run->total_run_time_us()));
-    }
-  }
+  if (!rows.empty()) table.print_header(out);
+  for (const RunRow& row : rows) table.print(out, row);
   std::map<std::string, std::uint64_t> by_state;
   add_counts(by_state, retired);
   for (const RunRef& run : runs) ++by_state[std::string(state_name(run->state()))];
-  std::ostringstream counts;
-  for (const auto& [state, count] : by_state) counts << (counts.tellp() > 0 ? ", " : "") << count << ' ' << state;
-  out << total << " task run" << (total == 1 ? "" : "s") << (total == 0 ? "" : ": " + counts.str());
-  if (!all) out << " (showing " << shown.size() << " that did not complete; see --report for all)";
-  out << '\n';
+  print_run_counts(out, total, by_state, all, shown.size(), "see --report for all");
 }
 
 }  // namespace rh::host

@@ -31,6 +31,16 @@ std::string plural(std::uint64_t n, const std::string& one, const std::string& m
   return std::to_string(n) + ' ' + (n == 1 ? one : many);
 }
 
+// The store a command opens; `what` says what the command would do with it.
+StoreOptions command_store(const RunConfig& config, const char* what) {
+  if (!config.store_enabled) {
+    throw StoreError(std::string("the config says \"store\": null: there is no store to ") + what);
+  }
+  StoreOptions options;
+  options.path = store_path_of(config);
+  return options;
+}
+
 }  // namespace
 
 std::filesystem::path store_path_of(const RunConfig& config) {
@@ -39,9 +49,7 @@ std::filesystem::path store_path_of(const RunConfig& config) {
 }
 
 std::unique_ptr<Store> open_store_to_read(const RunConfig& config) {
-  if (!config.store_enabled) throw StoreError("the config says \"store\": null: there is no store to read");
-  StoreOptions options;
-  options.path = store_path_of(config);
+  StoreOptions options = command_store(config, "read");
   options.read_only = true;
   return std::make_unique<Store>(options);
 }
@@ -103,10 +111,8 @@ int store_prune_command(const RunConfig& config, const std::string& older_than, 
     return kExitUsage;
   }
   try {
-    if (!config.store_enabled) throw StoreError("the config says \"store\": null: there is no store to prune");
-    StoreOptions options;
-    options.path = store_path_of(config);
-    if (!std::filesystem::exists(options.path)) {
+    const StoreOptions options = command_store(config, "prune");
+    if (!std::filesystem::exists(options.path)) {  // a writer would create it
       throw StoreError("store " + options.path.string() + " does not exist");
     }
     Store store(options);

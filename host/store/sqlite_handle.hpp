@@ -92,6 +92,10 @@ class Statement {
     const char* data = text.data() != nullptr ? text.data() : "";
     bind_rc(sqlite3_bind_text64(stmt_, index, data, text.size(), SQLITE_STATIC, SQLITE_UTF8));
   }
+  // Text is bound without a copy (SQLITE_STATIC): it must outlive the next step, which a
+  // temporary string would not.
+  void bind(int index, std::string&& text) = delete;
+  void bind_or_null(int index, std::string&& text) = delete;
   // Optional text: NULL when empty, so "no value" reads as NULL in sqlite3 too.
   void bind_or_null(int index, std::string_view text) {
     if (text.empty()) {

@@ -195,8 +195,7 @@ std::string BatchWriter::write_one(const TransactionRecord& record) {
   s.bind(1, record.key);
   s.bind(2, record.flow_run_id);
   s.bind(3, record.committed_us);
-  static const std::string kNoValues = "{}";  // bound without a copy: it must outlive run()
-  s.bind(4, record.values.empty() ? kNoValues : record.values);
+  s.bind(4, record.values.empty() ? std::string_view("{}") : std::string_view(record.values));
   s.run();
   return {};
 }

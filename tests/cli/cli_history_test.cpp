@@ -1,6 +1,6 @@
 // The store's subcommands through the real runner-host: `runs`, `show`, `store info` and
 // `store prune`, a reader beside a running writer, and a store that fills up during a run.
-#include "cli_support.hpp"
+#include "cli_store_support.hpp"
 #include "scratch_dir.hpp"
 
 #include "store/store.hpp"
@@ -52,11 +52,7 @@ class CliHistory : public ::testing::Test {
     EXPECT_EQ(r.out, "") << describe(r);
     return lines_of(r.err).at(0);
   }
-  std::size_t executions(const std::string& line) const {
-    std::size_t n = 0;
-    for (const std::string& l : lines_of(read_file(log))) n += l == line ? 1 : 0;
-    return n;
-  }
+  std::size_t executions(const std::string& line) const { return rh::testing::executions(log, line); }
 };
 
 TEST_F(CliHistory, RunsListsTheLatestFirstWithTheirCountsAndFilters) {
@@ -241,10 +237,7 @@ TEST_F(CliHistory, AStoreThatFillsUpDuringARunStillFinishesItAndSaysWhatWasNotPe
 
   // What fitted is there, the first records first (the flow run's start), and every record
   // is either in the store or counted as lost.
-  host::StoreOptions reading;
-  reading.path = store;
-  reading.read_only = true;
-  host::Store reader(reading);
+  host::Store reader(reading(store));
   const host::FlowRunSummary flow = reader.find_flow_run("last");
   const std::uint64_t stored = reader.task_runs_of(flow.id).size();
   EXPECT_GT(stored, 0u);

@@ -1,7 +1,7 @@
 // The store through the real runner-host: where it is, results cached across invocations,
 // two processes on one store at once, a flow killed with SIGKILL and resumed, and a store
 // that cannot be used (at start: exit 2, one line naming the file).
-#include "cli_support.hpp"
+#include "cli_store_support.hpp"
 #include "scratch_dir.hpp"
 
 #include "store/store.hpp"
@@ -21,14 +21,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// The store as `runner-host runs` opens it: read only.
-host::StoreOptions reading(const std::string& path) {
-  host::StoreOptions options;
-  options.path = path;
-  options.read_only = true;
-  return options;
-}
-
 class CliStore : public ::testing::Test {
  protected:
   ScratchDir dir;
@@ -41,12 +33,7 @@ class CliStore : public ::testing::Test {
     all.insert(all.end(), args.begin(), args.end());
     return run_host(all);
   }
-  // How many lines of the run log equal `line`: how often that run really executed.
-  std::size_t executions(const std::string& line) const {
-    std::size_t n = 0;
-    for (const std::string& l : lines_of(read_file(log))) n += l == line ? 1 : 0;
-    return n;
-  }
+  std::size_t executions(const std::string& line) const { return rh::testing::executions(log, line); }
 };
 
 TEST_F(CliStore, ASecondInvocationReusesTheFirstOnesResults) {
