@@ -1,5 +1,6 @@
 #include "store/sqlite_handle.hpp"
 
+#include <mutex>
 #include <utility>
 
 namespace rh::host::detail {
@@ -79,9 +80,19 @@ std::string one_line_text(const char* text) {
   throw SqliteError(rc, store_message(file, one_line_text(message) + " (" + sqlite_code_name(rc) + ")"));
 }
 
+// SQLite counts every allocation under a process-wide mutex unless told not to; the store
+// never asks for those statistics, and the writer allocates for every row it writes. Only
+// possible before SQLite initializes: if something else in the process started it first,
+// the call is refused and the counting stays (slower, not wrong).
+void skip_memory_statistics() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 }  // namespace
 
 Connection::Connection(const std::filesystem::path& file, int flags) : file_(file) {
+  skip_memory_statistics();
   const int rc = sqlite3_open_v2(file.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     // The handle exists even when opening failed (unless memory ran out); it holds the message.

@@ -215,7 +215,9 @@ std::string BatchWriter::write_one(const TaskRunRecord& record) {
   append_history_json(history_, record.history);
   const auto run_no = static_cast<std::int64_t>(record.run_no);
   std::string file;
-  if (record.result_persisted) file = result_file_for(task_run_uuid(record.flow_run_id, record.run_no), record.result);
+  if (record.result_persisted && record.result.size() > options_.inline_result_bytes) {
+    file = result_file_for(task_run_uuid(record.flow_run_id, record.run_no), record.result);
+  }
 
   Statement& s = insert_task_run_;
   s.bind(1, task_run_key(row, run_no));

@@ -6,7 +6,6 @@ namespace rh::host::detail {
 namespace {
 
 constexpr std::size_t kListedTaskRuns = 1000;  // WriteFailures::task_runs keeps the first ones
-constexpr std::size_t kSpareBatches = 2;
 
 }  // namespace
 
@@ -15,6 +14,9 @@ StoreWriter::StoreWriter(std::unique_ptr<Connection> connection, const StoreOpti
       max_queued_(std::max<std::size_t>(options.max_queued, 1)),
       max_batch_(std::max<std::size_t>(options.max_batch, 1)),
       flush_interval_(std::max(options.flush_interval, std::chrono::milliseconds(0))),
+      // As many emptied batches as a full queue holds: that memory is within the queue's
+      // bound anyway, and a batch that is reused does not fault its pages in again.
+      max_spares_(max_queued_ / max_batch_ + 1),
       thread_([this] { run(); }) {}
 
 StoreWriter::~StoreWriter() {
@@ -109,7 +111,7 @@ void StoreWriter::run() noexcept {
     lock.unlock();
     records.clear();
     lock.lock();
-    if (spare_.size() < kSpareBatches) spare_.push_back(std::move(records));
+    if (spare_.size() < max_spares_) spare_.push_back(std::move(records));
   }
 }
 

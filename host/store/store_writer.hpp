@@ -57,6 +57,7 @@ class StoreWriter {
   const std::size_t max_queued_;
   const std::size_t max_batch_;
   const Clock::duration flush_interval_;
+  const std::size_t max_spares_;
 
   mutable std::mutex mutex_;
   std::condition_variable writer_wake_;  // work for the writer
