@@ -40,7 +40,7 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
   // A task's cache_key_fn runs under it too (it may log).
   set_current_context(ExecutionContext{this, &ctx});
   if (looks_up_results(run)) {
-    if (const std::optional<AttemptEnd> reused = reuse_result(run, generation, call)) {
+    if (const std::optional<AttemptEnd> reused = reuse_result(run, ctx, call)) {
       set_current_context(ExecutionContext{this, nullptr});
       return *reused;
     }
@@ -48,7 +48,11 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
   const std::int32_t code = task.fn(task.user_data, &call);
   set_current_context(ExecutionContext{this, nullptr});
 
-  return outcome_of(run, ctx, code, generation);
+  const AttemptEnd end = outcome_of(run, ctx, code, generation);
+  // A failed attempt lets the key go before its retry delay; a finished run let it go with
+  // its record (complete), and an abandoned attempt when the timeout took the run over.
+  if (end == AttemptEnd::Failed) release_key_lock(run);
+  return end;
 }
 
 namespace {

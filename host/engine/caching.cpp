@@ -6,6 +6,7 @@
 #include "base/time_format.hpp"
 #include "engine/cache_keys.hpp"
 #include "engine/engine.hpp"
+#include "engine/execution_context.hpp"
 #include "engine/resume_set.hpp"
 #include "engine/timeouts.hpp"
 
@@ -18,8 +19,9 @@ bool Engine::looks_up_results(const Run& run) const noexcept {
 }
 
 // Out of line, like outcome_of: its strings would otherwise stay in the task's stack frame.
-__attribute__((noinline)) std::optional<Engine::AttemptEnd> Engine::reuse_result(Run& run, std::uint32_t generation,
+__attribute__((noinline)) std::optional<Engine::AttemptEnd> Engine::reuse_result(Run& run, AttemptContext& ctx,
                                                                                  const rh_task_call& call) {
+  const std::uint32_t generation = ctx.generation;
   const TaskDef& task = run.task();
   RunScope& scope = *run.scope();
   if (ResumeSet* resume = scope.resume(); resume != nullptr && !run.is_flow()) {
@@ -56,37 +58,109 @@ __attribute__((noinline)) std::optional<Engine::AttemptEnd> Engine::reuse_result
   note.store_entry = true;
   const double expiration = task.options.cache.expiration_seconds;
   note.expires_us = expiration > 0 ? wall_us() + static_cast<std::int64_t>(expiration * 1e6) : 0;
-  if (task.options.cache.refresh || refresh_cache_) return decided("refresh requested");
+  if (task.options.cache.refresh || refresh_cache_) {
+    // A refresh still takes the key, so that two refreshing writers do not overlap.
+    note.outcome = "refresh requested";
+    if (task.options.cache.serializable) {
+      if (std::optional<AttemptEnd> end = lock_then_look_again(run, ctx, note, /*look_again=*/false)) return end;
+    }
+    return decided(std::move(note.outcome));
+  }
 
   if (std::optional<std::string> hit = cache_.lookup(note.key, monotonic_ns())) {
     note.outcome = "hit";
     note.store_entry = false;
     return end_cached(run, generation, std::move(*hit), std::move(note), "Result read from the cache.");
   }
-  if (store_ == nullptr) return decided("miss: no record");
-  CacheLookup found;
-  try {
-    found = store_->lookup_cache(note.key, wall_us());
-  } catch (const StoreError& e) {
-    log_for(run, RH_LOG_WARN, std::string("cache lookup failed: ") + e.what());
-    return decided(std::string("miss: the store could not be read: ") + e.what());
-  }
-  switch (found.outcome) {
-    case CacheLookup::Outcome::Hit: {
-      note.outcome = "hit";
-      note.store_entry = false;
-      const std::string message = "Result read from the cache (flow run " + found.source_flow_run + ").";
-      return end_cached(run, generation, std::move(found.result), std::move(note), message);
+  note.outcome = "miss: no record";
+  if (store_ != nullptr) {
+    CacheLookup found;
+    try {
+      found = store_->lookup_cache(note.key, wall_us());
+    } catch (const StoreError& e) {
+      log_for(run, RH_LOG_WARN, std::string("cache lookup failed: ") + e.what());
+      return decided(std::string("miss: the store could not be read: ") + e.what());
     }
-    case CacheLookup::Outcome::Expired: return decided("miss: expired at " + format_timestamp_us(found.expired_at_us));
-    case CacheLookup::Outcome::NoRecord: break;
+    switch (found.outcome) {
+      case CacheLookup::Outcome::Hit: {
+        note.outcome = "hit";
+        note.store_entry = false;
+        const std::string message = "Result read from the cache (flow run " + found.source_flow_run + ").";
+        return end_cached(run, generation, std::move(found.result), std::move(note), message);
+      }
+      case CacheLookup::Outcome::Expired:
+        note.outcome = "miss: expired at " + format_timestamp_us(found.expired_at_us);
+        break;
+      case CacheLookup::Outcome::NoRecord: break;
+    }
   }
-  return decided("miss: no record");
+  if (task.options.cache.serializable) {
+    if (std::optional<AttemptEnd> end = lock_then_look_again(run, ctx, note, /*look_again=*/true)) return end;
+  }
+  return decided(std::move(note.outcome));
+}
+
+std::optional<Engine::AttemptEnd> Engine::lock_then_look_again(Run& run, AttemptContext& ctx, CacheNote& note,
+                                                               bool look_again) {
+  const std::string holder =
+      run.scope()->flow_run_uuid() + "/" + std::to_string(run.id()) + " attempt " + std::to_string(run.run_count());
+  std::string error;
+  const std::int32_t status =
+      key_locks_.acquire(note.key, holder, context_blocker(), RH_DEADLINE_NONE, &note.lock, &error);
+  if (status == RH_ERROR) {
+    // Computing without the lock is what READ_COMMITTED does: the result is still right,
+    // only perhaps computed twice.
+    log_for(run, RH_LOG_WARN, "cache key " + note.key + " could not be locked, computing without the lock: " + error);
+    note.outcome += " (not locked: " + error + ")";
+    return std::nullopt;
+  }
+  if (status != RH_OK) {
+    // The attempt's timeout or a cancellation ended the wait, as any wait of task code.
+    const bool cancelled = status == RH_CANCELLED;
+    ctx.has_error = true;
+    ctx.error_type = cancelled ? "rh::CancelledError" : "rh::TimeoutError";
+    ctx.error_message = "stopped while waiting for the lock on cache key " + note.key;
+    return outcome_of(run, ctx, cancelled ? RH_TASK_CANCELLED : RH_TASK_TIMED_OUT, ctx.generation);
+  }
+  if (!look_again) return std::nullopt;
+  // The holder before us may have written the result while we waited.
+  const auto hit = [&](std::string result, const std::string& message) {
+    note.outcome = "hit";
+    note.store_entry = false;
+    return end_cached(run, ctx.generation, std::move(result), std::move(note), message);
+  };
+  if (std::optional<std::string> result = cache_.lookup(note.key, monotonic_ns())) {
+    return hit(std::move(*result), "Result read from the cache, after waiting for its key's lock.");
+  }
+  if (store_ != nullptr) {
+    try {
+      CacheLookup found = store_->lookup_cache(note.key, wall_us());
+      if (found.outcome == CacheLookup::Outcome::Hit) {
+        return hit(std::move(found.result), "Result read from the cache (flow run " + found.source_flow_run +
+                                                "), after waiting for its key's lock.");
+      }
+    } catch (const StoreError& e) {
+      log_for(run, RH_LOG_WARN, std::string("cache lookup failed: ") + e.what());
+    }
+  }
+  return std::nullopt;  // ours to compute, holding the key until the run's record is written
+}
+
+void Engine::release_key_lock(Run& run) {
+  KeyLocks::Hold hold;
+  {
+    std::lock_guard<SpinLock> lock(run.lock());
+    hold = run.take_key_lock();
+  }
+  key_locks_.release(hold);
 }
 
 Engine::AttemptEnd Engine::end_cached(Run& run, std::uint32_t generation, std::string result, CacheNote note,
                                       const std::string& message) {
-  if (close_attempt(run, generation) == Closed::Abandoned) return AttemptEnd::Abandoned;
+  if (close_attempt(run, generation) == Closed::Abandoned) {
+    key_locks_.release(note.lock);  // the run is the timeout's now, and its next attempt may need the key
+    return AttemptEnd::Abandoned;
+  }
   log_for(run, RH_LOG_DEBUG, "cache " + note.outcome + (note.key.empty() ? std::string() : " (key " + note.key + ")"));
   {
     std::lock_guard<SpinLock> lock(run.lock());

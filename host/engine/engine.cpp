@@ -25,6 +25,7 @@ Engine::Engine(EngineParts parts, EngineOptions options)
       limits_(options.concurrency_limits),
       cache_(options.cache_max_entries),
       store_(parts.store),
+      key_locks_(parts.store),
       no_cache_(options.no_cache),
       refresh_cache_(options.refresh_cache) {}
 

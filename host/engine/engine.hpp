@@ -152,7 +152,10 @@ class Engine {
   // --- transactions (transactions.cpp, engine/transaction.hpp), from the attempt's task code ---
   // Begins one nested in the attempt's innermost open transaction; no mode: the enclosing
   // one's, else lazy. It becomes the attempt's innermost.
-  TransactionRef begin_transaction(AttemptContext& attempt, std::string key, std::optional<CommitMode> mode);
+  // serializable: waits for the key's lock first (engine/key_locks.hpp) and holds it until
+  // the transaction's records are written. Throws std::runtime_error when the wait ends early.
+  TransactionRef begin_transaction(AttemptContext& attempt, std::string key, std::optional<CommitMode> mode,
+                                   bool serializable = false);
   // Each returns the state afterwards.
   TxnState commit_transaction(Transaction& txn);
   TxnState rollback_transaction(Transaction& txn);
@@ -184,6 +187,7 @@ class Engine {
   const TaskRegistry& registry() const noexcept { return registry_; }
   TagLimits& tag_limits() noexcept { return limits_; }
   ResultCache& cache() noexcept { return cache_; }
+  const KeyLocks& key_locks() const noexcept { return key_locks_; }
   Store* store() const noexcept { return store_; }
 
   // Run ids: unique within this engine, increasing in creation order.
@@ -243,7 +247,14 @@ class Engine {
   bool looks_up_results(const Run& run) const noexcept;
   // A result of the resumed flow run (--resume), else the cache under the task's policy:
   // the attempt's end (Cached) on a hit, nothing on a miss. Notes the outcome in the run.
-  std::optional<AttemptEnd> reuse_result(Run& run, std::uint32_t generation, const rh_task_call& call);
+  std::optional<AttemptEnd> reuse_result(Run& run, AttemptContext& ctx, const rh_task_call& call);
+  // SERIALIZABLE isolation: after a miss, waits for the key's lock and looks once more (the
+  // holder may have written the result meanwhile). The attempt's end when it ended waiting
+  // (a hit, a timeout or a cancellation), nothing when the run is to compute its result.
+  // look_again false (a refresh): only the lock.
+  std::optional<AttemptEnd> lock_then_look_again(Run& run, AttemptContext& ctx, CacheNote& note, bool look_again);
+  // Frees the key lock the run holds, if any (its record is queued by then).
+  void release_key_lock(Run& run);
   AttemptEnd end_cached(Run& run, std::uint32_t generation, std::string result, CacheNote note,
                         const std::string& message);
   // A completed run's result goes to the in-memory cache under its key.
@@ -265,6 +276,7 @@ class Engine {
   // on_rollback hooks latest first.
   void persist_committed(std::vector<RunRef> runs, std::vector<TransactionRecord> records);
   void roll_back_runs(std::vector<RunRef> runs);
+  void release_key_locks(std::vector<KeyLocks::Hold> holds);
   // The final message of a cancelled attempt.
   std::string cancelled_message(const Run& run, const AttemptContext& ctx, std::int32_t code) const;
   // Runs a queued, not yet started run on the waiting attempt's own stack when the runner
@@ -317,6 +329,7 @@ class Engine {
   TagLimits limits_;
   ResultCache cache_;
   Store* const store_;
+  KeyLocks key_locks_;
   const bool no_cache_;
   const bool refresh_cache_;
   // On cache lines of their own: the submitting worker bumps the id of every run it creates,

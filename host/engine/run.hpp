@@ -6,6 +6,7 @@
 
 #include "base/spin_lock.hpp"
 #include "base/state.hpp"
+#include "engine/key_locks.hpp"
 #include "engine/run_ref.hpp"
 #include "engine/transaction.hpp"
 #include "runtime/wait.hpp"
@@ -72,6 +73,7 @@ struct CacheNote {
   std::string outcome;
   std::int64_t expires_us = 0;  // of the entry this run writes; 0: never
   bool store_entry = false;     // a completed run writes an entry under key
+  KeyLocks::Hold lock;          // SERIALIZABLE: the key, from the lookup to the run's record
 };
 
 // An upstream run this run waits for before it starts.
@@ -178,6 +180,10 @@ class Run {
   // Set by the attempt that looked the cache up (the last one's note wins).
   const CacheNote* cache_note() const noexcept { return cache_note_.get(); }
   void set_cache_note(CacheNote note) { cache_note_ = std::make_unique<CacheNote>(std::move(note)); }
+  // The key lock the note holds, handed to the caller to release (under the run's lock).
+  KeyLocks::Hold take_key_lock() noexcept {
+    return cache_note_ ? std::exchange(cache_note_->lock, KeyLocks::Hold{}) : KeyLocks::Hold{};
+  }
 
   // Derived accounting (0 when absent): first Running, terminal, time spent RUNNING-type.
   std::int64_t start_time_us() const noexcept;

@@ -89,9 +89,9 @@ CacheOptions parse_cache(const json& cache, const std::string& task) {
     fail(task, "cache", "must be an object like {\"policy\": [\"inputs\"]}, got " + json_excerpt(cache));
   }
   for (auto field = cache.begin(); field != cache.end(); ++field) {
-    static const char* const kFields[] = {"policy", "exclude", "expiration_seconds", "refresh"};
+    static const char* const kFields[] = {"policy", "exclude", "expiration_seconds", "refresh", "isolation"};
     if (std::none_of(std::begin(kFields), std::end(kFields), [&](const char* f) { return field.key() == f; })) {
-      fail(task, "cache." + field.key(), "is unknown (known: policy, exclude, expiration_seconds, refresh)");
+      fail(task, "cache." + field.key(), "is unknown (known: policy, exclude, expiration_seconds, refresh, isolation)");
     }
   }
   CacheOptions parsed;
@@ -118,6 +118,12 @@ CacheOptions parse_cache(const json& cache, const std::string& task) {
   if (auto refresh = cache.find("refresh"); refresh != cache.end()) {
     if (!refresh->is_boolean()) fail(task, "cache.refresh", "must be true or false, got " + json_excerpt(*refresh));
     parsed.refresh = refresh->get<bool>();
+  }
+  if (auto isolation = cache.find("isolation"); isolation != cache.end()) {
+    if (*isolation != "read_committed" && *isolation != "serializable") {
+      fail(task, "cache.isolation", "must be \"read_committed\" or \"serializable\", got " + json_excerpt(*isolation));
+    }
+    parsed.serializable = *isolation == "serializable";
   }
   return parsed;
 }

@@ -33,6 +33,9 @@ struct CacheOptions {
   std::vector<std::string> excluded;  // parameters left out of the inputs part, sorted
   double expiration_seconds = 0;      // 0: never expires
   bool refresh = false;               // run anyway and replace the stored result
+  // SERIALIZABLE isolation: one run per key computes at a time, across processes sharing the
+  // store; the others wait for its result (engine/key_locks.hpp). Else READ_COMMITTED.
+  bool serializable = false;
   bool by_inputs() const noexcept { return (parts & kCacheInputs) != 0; }
 };
 

@@ -52,6 +52,7 @@ void Engine::attempt_timed_out(Run& run) {
     // The abandoned attempt will find itself closed and leave the run alone: it is ours now.
     run.set_phase(Phase::Deciding);
   }
+  release_key_lock(run);  // the abandoned attempt held it; the run's next attempt may need it
   drive(run, Where::elsewhere());
 }
 

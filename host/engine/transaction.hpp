@@ -13,6 +13,7 @@
 // enclosing transactions back too.
 #pragma once
 
+#include "engine/key_locks.hpp"
 #include "engine/run_ref.hpp"
 #include "store/store_records.hpp"
 
@@ -40,7 +41,7 @@ using TransactionRef = boost::intrusive_ptr<Transaction>;
 class Transaction {
  public:
   Transaction(Engine& engine, std::string key, CommitMode mode, TransactionRef parent, bool committed_before,
-              std::string flow_run_uuid);
+              std::string flow_run_uuid, bool serializable = false);
   // A transaction dropped while still open (its attempt was abandoned and never closed it)
   // records its staged runs as not persisted, so no run goes unrecorded.
   ~Transaction();
@@ -53,6 +54,7 @@ class Transaction {
   // Whether a transaction under the same key had committed before this one began.
   bool committed_before() const noexcept { return committed_before_; }
   const std::string& flow_run_uuid() const noexcept { return flow_run_uuid_; }
+  bool serializable() const noexcept { return serializable_; }
 
   TxnState state() const {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -76,6 +78,7 @@ class Transaction {
   const TransactionRef parent_;
   const bool committed_before_;
   const std::string flow_run_uuid_;
+  const bool serializable_;
   std::atomic<std::uint32_t> refs_{0};
 
   mutable std::mutex mutex_;  // guards what follows
@@ -83,6 +86,9 @@ class Transaction {
   std::vector<std::pair<std::string, std::string>> values_;  // name, JSON; few, so a vector
   std::vector<RunRef> staged_;                               // completed runs, in completion order
   std::vector<TransactionRecord> records_;                   // of nested transactions staged here
+  // Key locks (SERIALIZABLE) held until its records are written: its own, and those of the
+  // lazy children staged in it.
+  std::vector<KeyLocks::Hold> locks_;
 };
 
 }  // namespace rh::host

@@ -2,6 +2,7 @@
 // that completes in one does.
 #include "base/clock.hpp"
 #include "engine/engine.hpp"
+#include "engine/execution_context.hpp"
 #include "engine/transaction.hpp"
 
 #include <nlohmann/json.hpp>
@@ -24,20 +25,23 @@ void intrusive_ptr_release(Transaction* txn) noexcept {
 }
 
 Transaction::Transaction(Engine& engine, std::string key, CommitMode mode, TransactionRef parent, bool committed_before,
-                         std::string flow_run_uuid)
+                         std::string flow_run_uuid, bool serializable)
     : engine_(engine),
       key_(std::move(key)),
       mode_(mode),
       parent_(std::move(parent)),
       committed_before_(committed_before),
-      flow_run_uuid_(std::move(flow_run_uuid)) {}
+      flow_run_uuid_(std::move(flow_run_uuid)),
+      serializable_(serializable) {}
 
 Transaction::~Transaction() {
-  if (state_ != TxnState::Active || staged_.empty()) return;
-  engine_.log_for(*staged_.front(), RH_LOG_WARN,
-                  "transaction '" + key_ + "' was never closed: the results of its " + std::to_string(staged_.size()) +
-                      " completed run(s) are not persisted");
-  for (const RunRef& run : staged_) engine_.record_in_store(*run, /*with_result=*/false);
+  if (state_ == TxnState::Active && !staged_.empty()) {
+    engine_.log_for(*staged_.front(), RH_LOG_WARN,
+                    "transaction '" + key_ + "' was never closed: the results of its " +
+                        std::to_string(staged_.size()) + " completed run(s) are not persisted");
+    for (const RunRef& run : staged_) engine_.record_in_store(*run, /*with_result=*/false);
+  }
+  engine_.release_key_locks(std::move(locks_));
 }
 
 void Transaction::set(std::string name, std::string value_json) {
@@ -73,9 +77,36 @@ std::vector<TransactionRecord> Transaction::own_record() const {
 
 // ------------------------------------------------------------------ engine side
 
-TransactionRef Engine::begin_transaction(AttemptContext& attempt, std::string key, std::optional<CommitMode> mode) {
+namespace {
+
+bool held_by_enclosing(const Transaction* txn, const std::string& key) {
+  for (; txn != nullptr; txn = txn->parent()) {
+    if (txn->key() == key && txn->serializable()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TransactionRef Engine::begin_transaction(AttemptContext& attempt, std::string key, std::optional<CommitMode> mode,
+                                         bool serializable) {
   TransactionRef parent(attempt.transaction);
   const CommitMode effective = mode ? *mode : (parent ? parent->mode() : CommitMode::Lazy);
+  KeyLocks::Hold hold;
+  // A transaction nested in one that holds its key has it already.
+  if (serializable && !held_by_enclosing(parent.get(), key)) {
+    Run& run = *attempt.run;
+    const std::string holder = run.scope()->flow_run_uuid() + "/" + std::to_string(run.id()) + " transaction";
+    std::string error;
+    const std::int32_t status = key_locks_.acquire(key, holder, context_blocker(), RH_DEADLINE_NONE, &hold, &error);
+    if (status == RH_ERROR) {
+      log_for(run, RH_LOG_WARN, "transaction '" + key + "' could not be locked, running without the lock: " + error);
+    } else if (status != RH_OK) {
+      throw std::runtime_error("'" + key + "': " + (status == RH_CANCELLED ? "cancelled" : "timed out") +
+                               " while waiting for its lock");
+    }
+  }
+  // Looked at after the lock: a holder before us may have committed meanwhile.
   bool committed = false;
   if (!key.empty()) {
     if (cache_.lookup(committed_mark(key), monotonic_ns())) {
@@ -90,7 +121,8 @@ TransactionRef Engine::begin_transaction(AttemptContext& attempt, std::string ke
     }
   }
   TransactionRef txn(new Transaction(*this, std::move(key), effective, std::move(parent), committed,
-                                     attempt.run->scope()->flow_run_uuid()));
+                                     attempt.run->scope()->flow_run_uuid(), serializable));
+  if (hold) txn->locks_.push_back(std::move(hold));
   attempt.transaction = txn.get();
   return txn;
 }
@@ -111,6 +143,10 @@ void Engine::persist_committed(std::vector<RunRef> runs, std::vector<Transaction
   for (const RunRef& run : runs) run_hooks(*run, RH_HOOK_ON_COMMIT);
 }
 
+void Engine::release_key_locks(std::vector<KeyLocks::Hold> holds) {
+  for (KeyLocks::Hold& hold : holds) key_locks_.release(hold);
+}
+
 void Engine::roll_back_runs(std::vector<RunRef> runs) {
   for (const RunRef& run : runs) record_in_store(*run, /*with_result=*/false);
   for (auto it = runs.rbegin(); it != runs.rend(); ++it) run_hooks(**it, RH_HOOK_ON_ROLLBACK);
@@ -119,12 +155,14 @@ void Engine::roll_back_runs(std::vector<RunRef> runs) {
 TxnState Engine::commit_transaction(Transaction& txn) {
   std::vector<RunRef> runs;
   std::vector<TransactionRecord> records;
+  std::vector<KeyLocks::Hold> holds;
   {
     std::unique_lock<std::mutex> lock(txn.mutex_);
     if (txn.state_ != TxnState::Active) return txn.state_;
     records = std::move(txn.records_);
     for (TransactionRecord& own : txn.own_record()) records.push_back(std::move(own));
     runs = std::move(txn.staged_);
+    holds = std::move(txn.locks_);
     Transaction* parent = txn.parent();
     if (txn.mode_ == CommitMode::Lazy && parent != nullptr) {
       // Child before parent, always: the one lock order of nested transactions.
@@ -132,6 +170,8 @@ TxnState Engine::commit_transaction(Transaction& txn) {
       if (parent->state_ == TxnState::Active) {
         for (RunRef& run : runs) parent->staged_.push_back(std::move(run));
         for (TransactionRecord& record : records) parent->records_.push_back(std::move(record));
+        // Its keys stay locked until what it staged is written, with the parent's.
+        for (KeyLocks::Hold& hold : holds) parent->locks_.push_back(std::move(hold));
         txn.state_ = TxnState::Staged;
         return txn.state_;
       }
@@ -139,19 +179,23 @@ TxnState Engine::commit_transaction(Transaction& txn) {
     txn.state_ = TxnState::Committed;
   }
   persist_committed(std::move(runs), std::move(records));
+  release_key_locks(std::move(holds));  // after the records: the next holder finds them
   return TxnState::Committed;
 }
 
 TxnState Engine::rollback_transaction(Transaction& txn) {
   std::vector<RunRef> runs;
+  std::vector<KeyLocks::Hold> holds;
   {
     std::lock_guard<std::mutex> lock(txn.mutex_);
     if (txn.state_ != TxnState::Active) return txn.state_;
     txn.state_ = TxnState::RolledBack;
     runs = std::move(txn.staged_);
     txn.records_.clear();
+    holds = std::move(txn.locks_);
   }
   roll_back_runs(std::move(runs));
+  release_key_locks(std::move(holds));
   if (Transaction* parent = txn.parent()) rollback_transaction(*parent);
   return TxnState::RolledBack;
 }

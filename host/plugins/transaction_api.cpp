@@ -48,10 +48,20 @@ int32_t api_txn_begin(rh_context* ctx, const rh_txn_options* options, rh_txn** o
     case RH_TXN_OFF: mode = CommitMode::Off; break;
     default: report(err, "transaction: unknown commit mode " + std::to_string(options->commit_mode)); return RH_ERROR;
   }
+  const std::uint32_t isolation =
+      RH_HAS_FIELD(options, rh_txn_options, isolation) ? options->isolation : RH_TXN_READ_COMMITTED;
+  if (isolation != RH_TXN_READ_COMMITTED && isolation != RH_TXN_SERIALIZABLE) {
+    report(err, "transaction: unknown isolation " + std::to_string(isolation));
+    return RH_ERROR;
+  }
+  if (isolation == RH_TXN_SERIALIZABLE && options->key.size == 0) {
+    report(err, "transaction: serializable isolation needs a key to lock");
+    return RH_ERROR;
+  }
   try {
     AttemptContext& attempt = *reinterpret_cast<AttemptContext*>(ctx);
-    TransactionRef txn =
-        attempt.run->engine().begin_transaction(attempt, std::string(to_string_view(options->key)), mode);
+    TransactionRef txn = attempt.run->engine().begin_transaction(attempt, std::string(to_string_view(options->key)),
+                                                                 mode, isolation == RH_TXN_SERIALIZABLE);
     *out = reinterpret_cast<rh_txn*>(new TxnHandle{std::move(txn), &attempt});
     return RH_OK;
   } catch (const std::exception& e) {

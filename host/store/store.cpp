@@ -121,6 +121,29 @@ void Store::flush() {
   if (impl_->writer) impl_->writer->flush();
 }
 
+void Store::acquire_lock(std::string key, std::string holder, std::function<void(LockGrant)> done) {
+  detail::StoreLocks* locks = nullptr;
+  try {
+    impl_->writer_for("lock a key");
+    std::lock_guard<std::mutex> lock(impl_->locks_mutex);
+    if (!impl_->locks) impl_->locks = std::make_unique<detail::StoreLocks>(impl_->options);
+    locks = impl_->locks.get();
+  } catch (const std::exception& e) {
+    done(LockGrant{{}, e.what()});
+    return;
+  }
+  locks->acquire(std::move(key), std::move(holder), std::move(done));
+}
+
+void Store::release_lock(std::string key, std::string token) {
+  impl_->writer_for("release a lock").enqueue(LockRelease{std::move(key), std::move(token)});
+}
+
+void Store::cancel_lock_requests() {
+  std::lock_guard<std::mutex> lock(impl_->locks_mutex);
+  if (impl_->locks) impl_->locks->cancel_all();
+}
+
 WriteFailures Store::write_failures() const { return impl_->writer ? impl_->writer->failures() : WriteFailures{}; }
 
 std::size_t Store::queued_high_water() const { return impl_->writer ? impl_->writer->queued_high_water() : 0; }

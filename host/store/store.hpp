@@ -50,6 +50,9 @@ struct StoreOptions {
   // past it fails as on a full disk (its records are not persisted, and say so). Config
   // "store.max_size_mb"; tests use it to simulate a full disk.
   std::int64_t max_bytes = 0;
+  // How long a key lock (SERIALIZABLE isolation) stays held by a session that stops renewing
+  // it, e.g. one killed on another host; renewed every third of it while held.
+  std::chrono::milliseconds lock_lease{30000};
   bool read_only = false;  // `runs`, `show`, `store info`: never creates or migrates
 };
 
@@ -63,7 +66,7 @@ struct WriteFailures {
 class Store {
  public:
   // The schema version this build writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (creating it and its folder if needed, unless read_only) and migrates the store.
   // Throws StoreError.
@@ -86,6 +89,18 @@ class Store {
   WriteFailures write_failures() const;
   // The most records the write queue ever held at once: never above max_queued (tests).
   std::size_t queued_high_water() const;
+
+  // --- key locks: SERIALIZABLE isolation across processes (docs/store.md, "Isolation") ---
+  // Asks for `key` for this store object's owner; `done` runs on the store's lock thread once
+  // the key is held here (a token) or cannot be (an error). A key another owner holds is
+  // asked for again with a backoff (5 ms doubling to 200 ms) until it is released, its lease
+  // runs out, or its owner's process on this host is gone. `holder` says who asks, for
+  // people reading the table. Never blocks the caller.
+  void acquire_lock(std::string key, std::string holder, std::function<void(LockGrant)> done);
+  // Frees the key once the records queued before this call are committed.
+  void release_lock(std::string key, std::string token);
+  // Drops every request not yet answered; once it returns, no `done` runs any more.
+  void cancel_lock_requests();
 
   // --- reads (any thread) ---
   // The entry under `key`, unless absent or expired at now_us (wall clock, Unix µs).

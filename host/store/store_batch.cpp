@@ -24,6 +24,7 @@ constexpr const char* kUpsertCacheEntry =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char* kUpsertTransaction =
     "INSERT OR REPLACE INTO transactions (key, flow_run, committed_us, vals) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kDeleteLock = "DELETE FROM locks WHERE key = ?1 AND token = ?2";
 constexpr const char* kReadCounts = "SELECT counts FROM flow_runs WHERE id = ?1";
 constexpr const char* kAddTallies =
     "UPDATE flow_runs SET task_runs = task_runs + ?2, results = results + ?3, counts = ?4 WHERE id = ?1";
@@ -51,6 +52,7 @@ BatchWriter::BatchWriter(std::unique_ptr<Connection> connection, const StoreOpti
   insert_task_run_ = db_->prepare(kInsertTaskRun);
   upsert_cache_entry_ = db_->prepare(kUpsertCacheEntry);
   upsert_transaction_ = db_->prepare(kUpsertTransaction);
+  delete_lock_ = db_->prepare(kDeleteLock);
   read_counts_ = db_->prepare(kReadCounts);
   add_tallies_ = db_->prepare(kAddTallies);
 }
@@ -196,6 +198,14 @@ std::string BatchWriter::write_one(const TransactionRecord& record) {
   s.bind(2, record.flow_run_id);
   s.bind(3, record.committed_us);
   s.bind(4, record.values.empty() ? std::string_view("{}") : std::string_view(record.values));
+  s.run();
+  return {};
+}
+
+std::string BatchWriter::write_one(const LockRelease& record) {
+  Statement& s = delete_lock_;
+  s.bind(1, record.key);
+  s.bind(2, record.token);
   s.run();
   return {};
 }

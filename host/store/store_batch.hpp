@@ -16,7 +16,7 @@
 
 namespace rh::host::detail {
 
-using StoreRecord = std::variant<FlowRunStart, FlowRunEnd, TaskRunRecord, TransactionRecord>;
+using StoreRecord = std::variant<FlowRunStart, FlowRunEnd, TaskRunRecord, TransactionRecord, LockRelease>;
 
 struct BatchResult {
   std::vector<std::size_t> failed;  // indexes of the records that were not written
@@ -54,6 +54,7 @@ class BatchWriter {
   std::string write_one(const FlowRunEnd& record);
   std::string write_one(const TaskRunRecord& record);
   std::string write_one(const TransactionRecord& record);
+  std::string write_one(const LockRelease& record);
   void write_tallies();
   // The flow run's row number, or 0 when it is not in the store.
   std::int64_t flow_run_row(const std::string& uuid);
@@ -69,6 +70,7 @@ class BatchWriter {
   Statement insert_task_run_;
   Statement upsert_cache_entry_;
   Statement upsert_transaction_;
+  Statement delete_lock_;
   Statement read_counts_;
   Statement add_tallies_;
 

@@ -5,9 +5,11 @@
 #include "store/read_pool.hpp"
 #include "store/result_files.hpp"
 #include "store/store.hpp"
+#include "store/store_locks.hpp"
 #include "store/store_writer.hpp"
 
 #include <memory>
+#include <mutex>
 
 namespace rh::host {
 
@@ -22,6 +24,10 @@ struct Store::Impl {
   StoreOptions options;
   detail::ResultFiles files;
   detail::ReadPool readers;
+  // Started by the first lock request (most sessions never make one). Before the writer, so
+  // it stops after the writer has committed the queued releases.
+  std::mutex locks_mutex;
+  std::unique_ptr<detail::StoreLocks> locks;
   // Declared last, so it stops (committing what is queued) before the files and readers go.
   std::unique_ptr<detail::StoreWriter> writer;  // none when read-only
 };

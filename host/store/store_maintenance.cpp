@@ -72,6 +72,12 @@ PruneResult Store::prune(std::int64_t before_us) {
       result.cache_entries = static_cast<std::uint64_t>(sqlite3_changes(db.get()));
     }
     {
+      // Leases that ran out: their holders stopped renewing them (killed, or gone).
+      Statement s = db.prepare("DELETE FROM locks WHERE expires_us <= ?1", false);
+      s.bind(1, now_us);
+      s.run();
+    }
+    {
       Statement s = db.prepare("DELETE FROM transactions WHERE committed_us < ?1", false);
       s.bind(1, before_us);
       s.run();

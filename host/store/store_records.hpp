@@ -90,6 +90,21 @@ struct TransactionRecord {
   std::int64_t committed_us = 0;
 };
 
+// The end of this session's hold on a key lock (SERIALIZABLE isolation, docs/store.md). It is
+// written in order with the records queued before it, so another process sees the key free
+// only once the cache entry or transaction record its holder wrote is committed. The token
+// names the acquisition: a release that comes after the key was taken again frees nothing.
+struct LockRelease {
+  std::string key;
+  std::string token;
+};
+
+// The store's answer to a lock request: the acquisition's token, or why there is none.
+struct LockGrant {
+  std::string token;
+  std::string error;  // set when the lock could not be taken (the store could not be written)
+};
+
 // A cache lookup. On a miss the store says why, so the engine can tell the user.
 struct CacheLookup {
   enum class Outcome { Hit, NoRecord, Expired };

@@ -105,6 +105,24 @@ CREATE INDEX transactions_by_time ON transactions (committed_us);
 )sql");
 }
 
+// Version 3: key locks of SERIALIZABLE isolation (docs/store.md, "Isolation"). A row is one
+// store owner's (a Store object: one runner-host session) hold on a key; the attempts of that
+// session queue for it in memory. The lease keeps a killed owner from holding it forever.
+void create_version_3(Connection& connection) {
+  connection.exec(R"sql(
+CREATE TABLE locks (
+  key TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,   -- the holding session's store owner id (a UUID)
+  token TEXT NOT NULL,   -- this acquisition: a release names it, so a late one frees nothing newer
+  holder TEXT NOT NULL,  -- who asked first: "<flow run id>/<run no> attempt <n>", for people
+  host TEXT NOT NULL,    -- with pid: a holder on this host whose process is gone is free at once
+  pid INTEGER NOT NULL,
+  acquired_us INTEGER NOT NULL,
+  expires_us INTEGER NOT NULL  -- renewed while held; past it anyone may take the key
+) WITHOUT ROWID;
+)sql");
+}
+
 struct Migration {
   int to_version;
   void (*apply)(Connection&);
@@ -115,6 +133,7 @@ const std::vector<Migration>& migrations() {
   static const std::vector<Migration> steps = {
       {1, &create_version_1},
       {2, &create_version_2},
+      {3, &create_version_3},
   };
   return steps;
 }

@@ -47,11 +47,17 @@ void StoreWriter::enqueue(StoreRecord record) {
     chunks_.push_back(std::move(chunk));
     wake = chunks_.size() == 1;  // the writer sleeps without a deadline on an empty queue
   }
+  // Another process may be polling for a released lock: its batch is due now.
+  const bool urgent = std::holds_alternative<LockRelease>(record);
   std::vector<StoreRecord>& records = chunks_.back().records;
   records.push_back(std::move(record));
   if (records.size() == max_batch_ && chunks_.size() == 1) wake = true;
   ++queued_;
   ++enqueued_;
+  if (urgent) {
+    flush_target_ = std::max(flush_target_, enqueued_);
+    wake = true;
+  }
   high_water_ = std::max(high_water_, queued_);
   lock.unlock();
   if (wake) writer_wake_.notify_one();

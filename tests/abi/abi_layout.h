@@ -62,9 +62,10 @@ RH_PIN_SIZE(rh_error_sink, 24);
 RH_PIN_SIZE(rh_text_sink, 24); /* ABI 1.3 */
 RH_PIN_OFFSET(rh_text_sink, host_data, 8);
 RH_PIN_OFFSET(rh_text_sink, set, 16);
-RH_PIN_SIZE(rh_txn_options, 24); /* ABI 1.3 */
+RH_PIN_SIZE(rh_txn_options, 32); /* ABI 1.3 */
 RH_PIN_OFFSET(rh_txn_options, commit_mode, 4);
 RH_PIN_OFFSET(rh_txn_options, key, 8);
+RH_PIN_OFFSET(rh_txn_options, isolation, 24);
 RH_PIN_OFFSET(rh_error_sink, host_data, 8);
 RH_PIN_OFFSET(rh_error_sink, set, 16);
 

@@ -199,10 +199,14 @@ typedef struct rh_text_sink {
 #define RH_TXN_STAGED 1u /* committed, waiting for the enclosing transaction to commit */
 #define RH_TXN_COMMITTED 2u
 #define RH_TXN_ROLLED_BACK 3u
+/* Isolation (read when struct_size covers the field; READ_COMMITTED otherwise). */
+#define RH_TXN_READ_COMMITTED 0u
+#define RH_TXN_SERIALIZABLE 1u /* holds the key's lock from begin to commit, across processes */
 typedef struct rh_txn_options {
   uint32_t struct_size;
   uint32_t commit_mode; /* RH_TXN_INHERIT, RH_TXN_LAZY, RH_TXN_EAGER or RH_TXN_OFF */
   rh_str key;           /* what it commits under; empty: no record of its own */
+  uint32_t isolation;   /* RH_TXN_READ_COMMITTED or RH_TXN_SERIALIZABLE (needs a key) */
 } rh_txn_options;
 
 typedef struct rh_host_api {

@@ -17,12 +17,27 @@
 // entry (a cache_key_fn's key is used as it is).
 #pragma once
 
+#include <runner_host/abi.h>
 #include <runner_host/json.hpp>
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace rh {
+
+// How runs with the same cache key (or transactions with the same key) see each other.
+enum class Isolation : std::uint32_t {
+  // Two at once may both compute; the first to commit is the cached one (the default).
+  read_committed = RH_TXN_READ_COMMITTED,
+  // One at a time per key, across processes sharing the store: the others wait without
+  // holding a worker, then find its result (a run ends Cached).
+  serializable = RH_TXN_SERIALIZABLE,
+};
+
+}  // namespace rh
 
 namespace rh::cache {
 

@@ -244,6 +244,12 @@ class TaskBuilder {
   TaskBuilder& cache_expiration(std::chrono::duration<Rep, Period> valid_for) {
     return cache_expiration(std::chrono::duration<double>(valid_for).count());
   }
+  // serializable: one run per key computes at a time (across processes sharing the store);
+  // the others wait for its result and end Cached. Default read_committed.
+  TaskBuilder& cache_isolation(Isolation isolation) {
+    cache_option()["isolation"] = isolation == Isolation::serializable ? "serializable" : "read_committed";
+    return *this;
+  }
   // Runs even when a result is cached, and replaces it.
   TaskBuilder& refresh_cache(bool refresh = true) {
     cache_option()["refresh"] = refresh;

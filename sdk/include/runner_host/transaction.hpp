@@ -12,6 +12,7 @@
 
 #include <runner_host/abi.h>
 #include <runner_host/abi_text.hpp>
+#include <runner_host/cache.hpp>
 #include <runner_host/detail/host.hpp>
 #include <runner_host/errors.hpp>
 #include <runner_host/json.hpp>
@@ -41,6 +42,9 @@ enum class TransactionState : std::uint32_t {
 
 struct TransactionOptions {
   CommitMode commit_mode = CommitMode::inherit;
+  // serializable: begin waits until no other transaction (in this process or another one
+  // sharing the store) holds the key, and holds it until this one commits or rolls back.
+  Isolation isolation = Isolation::read_committed;
 };
 
 class Transaction {
@@ -52,7 +56,8 @@ class Transaction {
     if (!RH_HAS_FIELD(&host, rh_host_api, txn_get) || host.txn_begin == nullptr) {
       throw UsageError("this runner-host has no transactions (they need a host of ABI 1.3)");
     }
-    const rh_txn_options raw{sizeof(rh_txn_options), static_cast<std::uint32_t>(options.commit_mode), to_rh_str(key)};
+    const rh_txn_options raw{sizeof(rh_txn_options), static_cast<std::uint32_t>(options.commit_mode), to_rh_str(key),
+                             static_cast<std::uint32_t>(options.isolation)};
     ErrorCapture error;
     if (host.txn_begin(ctx, &raw, &txn_, &error.sink) != RH_OK) throw UsageError(error.message_or_type());
   }
