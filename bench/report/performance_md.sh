@@ -379,6 +379,53 @@ for key in wake/raw:condition_variable wake/raw:cv_notify_under_lock wake/waiter
     "$(num "$(get events "$key" p99_us)" 1)" "$(ratio "$median" "$cv")"
 done
 
+# --- 10. store -----------------------------------------------------------------------------
+cat <<EOF
+
+## 10. The store's cost: $(num "$(get store_runs store_runs/on:fiber items)" 0) no-op runs with the store off and on
+
+A flow submits the runs, each returning a small result; with the store every task run is one row, written by the store's
+writer thread in batches, and the flow's end waits until all of it is committed (so the time includes making every record
+durable). Same binary, same run. \`bench/store_runs.cpp\`, one run each. "Queue high water" is the most records the
+write queue held at once (bounded by max_queued, 65,536: backpressure, not memory). "Runs listing" is what
+\`runner-host runs\` does on that store of a million task runs: open it read-only and list the latest flow runs.
+
+| runner | store off runs/s | store on runs/s | time on / off | queue high water | runs listing ms | target |
+|---|---:|---:|---:|---:|---:|---|
+EOF
+for runner in sequential fiber tbb; do
+  off="$(get store_runs "store_runs/off:$runner" runs_per_s)"
+  on="$(get store_runs "store_runs/on:$runner" runs_per_s)"
+  listing="$(get store_runs "store_runs/on:$runner" runs_listing_ms)"
+  target=""
+  if [ "$runner" != sequential ]; then
+    target="≥ 500,000 runs/s: $(awk -v x="$on" 'BEGIN { if (x == "n/a") print "n/a"; else print ((x + 0 >= 500000) ? "met" : "**missed**") }'); listing ≤ 200 ms: $(verdict "$listing" 200)"
+  fi
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$runner" "$(num "$off" 0)" "$(num "$on" 0)" "$(ratio "$off" "$on")" \
+    "$(num "$(get store_runs "store_runs/on:$runner" queue_high_water)" 0)" "$(num "$listing" 1)" "$target"
+done
+
+# --- 11. cache lookup across processes ----------------------------------------------------------
+cat <<EOF
+
+## 11. A cache hit across processes
+
+A store of $(num "$(get store_lookup store_lookup/store lookups)" 0) cached results is written and closed; a second Store object then opens the file as
+a second runner-host process would (its own connections and page cache) and looks every key up once, in random order,
+each lookup timed on its own. Raw: the same SQL prepared once on a bare sqlite3 connection. \`bench/store_lookup.cpp\`.
+
+| | median µs | p99 µs | median vs raw | target |
+|---|---:|---:|---:|---|
+EOF
+raw="$(get store_lookup store_lookup/raw:sqlite3 median_us)"
+for key in store_lookup/raw:sqlite3 store_lookup/store; do
+  median="$(get store_lookup "$key" median_us)"
+  target=""
+  [ "$key" = store_lookup/store ] && target="≤ 50 µs median: $(verdict "$median" 50)"
+  printf '| %s | %s | %s | %s | %s |\n' "$key" "$(num "$median" 2)" "$(num "$(get store_lookup "$key" p99_us)" 1)" \
+    "$(ratio "$median" "$raw")" "$target"
+done
+
 if [ -s "$dir/failures.txt" ]; then
   cat <<EOF
 

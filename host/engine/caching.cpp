@@ -104,6 +104,8 @@ std::optional<Engine::AttemptEnd> Engine::lock_then_look_again(Run& run, Attempt
                                                                bool look_again) {
   const std::string holder =
       run.scope()->flow_run_uuid() + "/" + std::to_string(run.id()) + " attempt " + std::to_string(run.run_count());
+  // Says why a run that missed has not started computing yet, if the key is held elsewhere.
+  log_for(run, RH_LOG_DEBUG, "taking the lock on cache key " + note.key + " (serializable)");
   std::string error;
   const std::int32_t status =
       key_locks_.acquire(note.key, holder, context_blocker(), RH_DEADLINE_NONE, &note.lock, &error);

@@ -43,6 +43,9 @@ void StoreWriter::enqueue(StoreRecord record) {
     if (!spare_.empty()) {
       chunk.records = std::move(spare_.back());
       spare_.pop_back();
+    } else if (!chunks_.empty()) {
+      // A burst (a batch is queued already): this one will fill too, so it grows once.
+      chunk.records.reserve(max_batch_);
     }
     chunks_.push_back(std::move(chunk));
     wake = chunks_.size() == 1;  // the writer sleeps without a deadline on an empty queue

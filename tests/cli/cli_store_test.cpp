@@ -137,6 +137,69 @@ TEST_F(CliStore, TwoProcessesShareOneStoreAtOnce) {
   EXPECT_EQ(task_runs, 401u);
 }
 
+// SERIALIZABLE across processes: the second process waits for the key the first holds (at the
+// gate), then ends Cached with its result; the key is computed once.
+TEST_F(CliStore, TwoProcessesWithOneSerializableKeyComputeItOnce) {
+  const std::string gate = dir.write("gate", "closed");
+  const std::string params =
+      json({{"n", 1}, {"slow_from", 0}, {"gate", gate}, {"log", log}, {"task", "square_serial"}}).dump();
+  ProcessResult second;
+  std::thread second_host;
+  ProcessOptions first_options;
+  first_options.steps.push_back(
+      ProcessStep{Stream::err, "waiting at the gate", 0, 1, [&] {
+                    // The first holds the key now; the second asks for it, and the gate
+                    // opens once it has.
+                    second_host = std::thread([&] {
+                      ProcessOptions options;
+                      options.steps.push_back(ProcessStep{Stream::err, "taking the lock on cache key", 0, 1,
+                                                          [&] { std::filesystem::remove(gate); }});
+                      second = run_host({"--plugin", kStoreTasks, "--store", store, "--flow", "squares", "--params",
+                                         params, "--log-level", "debug", "--report", dir.file("second.json")},
+                                        options);
+                    });
+                  }});
+  const ProcessResult first =
+      run_host({"--plugin", kStoreTasks, "--store", store, "--flow", "squares", "--params", params}, first_options);
+  if (second_host.joinable()) second_host.join();
+  ASSERT_EQ(first.exit_code, 0) << describe(first);
+  ASSERT_EQ(second.exit_code, 0) << describe(second);
+  EXPECT_EQ(executions("square 0"), 1u);
+  const json report = parse_json_file(dir.file("second.json"));
+  ASSERT_EQ(report.at("task_runs").size(), 1u);
+  EXPECT_EQ(report.at("task_runs")[0].at("state").at("name"), "Cached");
+  EXPECT_EQ(report.at("task_runs")[0].at("cache").at("outcome"), "hit");
+  // Both sessions ended: nothing of theirs stays in the locks table.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(store.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* count = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM locks", -1, &count, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(count), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(count, 0), 0);
+  sqlite3_finalize(count);
+  sqlite3_close(db);
+}
+
+// A holder killed with SIGKILL never releases its key: the next process on this host sees its
+// process is gone and takes the key at once, without waiting for the lease (30 s) to run out.
+TEST_F(CliStore, AKeyHeldByAProcessKilledWithSigkillIsFreeForTheNextOneAtOnce) {
+  const std::string gate = dir.write("gate", "closed");
+  const std::string params =
+      json({{"n", 1}, {"slow_from", 0}, {"gate", gate}, {"log", log}, {"task", "square_serial"}}).dump();
+  ProcessOptions killing;
+  killing.steps.push_back(ProcessStep{Stream::err, "waiting at the gate", SIGKILL, 1, {}});
+  const ProcessResult killed =
+      run_host({"--plugin", kStoreTasks, "--store", store, "--flow", "squares", "--params", params}, killing);
+  ASSERT_EQ(killed.term_signal, SIGKILL) << describe(killed);
+  std::filesystem::remove(gate);
+  ProcessOptions next_options;
+  next_options.timeout_seconds = 20;  // hang guard, well below the lease a dead holder would otherwise keep
+  const ProcessResult next =
+      run_host({"--plugin", kStoreTasks, "--store", store, "--flow", "squares", "--params", params}, next_options);
+  ASSERT_EQ(next.exit_code, 0) << describe(next);
+  EXPECT_EQ(executions("square 0"), 1u);  // the killed one never got past the gate
+}
+
 TEST_F(CliStore, AFlowKilledWithSigkillAndResumedRunsNoCompletedRunAgain) {
   const std::string gate = dir.write("gate", "closed");
   const std::string params =

@@ -222,8 +222,9 @@ TEST(TaskOptions, CacheErrorsNameTheField) {
   EXPECT_EQ(option_error({{"cache", {{"policy", {"inputs", 3}}}}}),
             "task 'my_task': option 'cache.policy' must be \"none\", or one or a list of \"inputs\", "
             "\"task_source\", \"flow_parameters\", \"run_id\"; got 3");
-  EXPECT_EQ(option_error({{"cache", {{"ttl", 3}}}}),
-            "task 'my_task': option 'cache.ttl' is unknown (known: policy, exclude, expiration_seconds, refresh, isolation)");
+  EXPECT_EQ(
+      option_error({{"cache", {{"ttl", 3}}}}),
+      "task 'my_task': option 'cache.ttl' is unknown (known: policy, exclude, expiration_seconds, refresh, isolation)");
   EXPECT_EQ(option_error({{"cache", {{"expiration_seconds", -1}}}}),
             "task 'my_task': option 'cache.expiration_seconds' must be >= 0, got -1");
   EXPECT_EQ(option_error({{"cache", {{"exclude", "debug"}}}}),

@@ -71,6 +71,10 @@ RH_TASK_LIBRARY(lib) {
       .version("2")
       .cache_policy(rh::cache::inputs().exclude({"log", "gate", "slow_from"}) + rh::cache::task_source());
   lib.task("square_plain", square);  // no cache: only --resume can skip it
+  // One process at a time computes a key; the others wait for its result.
+  lib.task("square_serial", square)
+      .cache_policy(rh::cache::inputs().exclude({"log", "gate", "slow_from"}))
+      .cache_isolation(rh::Isolation::serializable);
   lib.task("ship", ship).cache_policy(rh::cache::inputs().exclude({"log"}));
   lib.flow("squares", squares);
   lib.flow("shipping", shipping);
