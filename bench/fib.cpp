@@ -100,7 +100,7 @@ void engine(benchmark::State& state, const std::string& runner, int n) {
       },
       [&](const std::unique_ptr<host::RunScope>& scope) {
         if (std::string error = expect_result(*scope, std::to_string(expected)); !error.empty()) return error;
-        if (scope->size() != static_cast<std::size_t>(calls)) return "runs: " + std::to_string(scope->size());
+        if (runs_seen(*scope) != static_cast<std::size_t>(calls)) return "runs: " + std::to_string(runs_seen(*scope));
         return std::string();
       },
       "call");

@@ -73,7 +73,7 @@ void engine(benchmark::State& state, const std::string& runner) {
       state, static_cast<double>(n), [&] { return h->run("many"); },
       [n](const std::unique_ptr<host::RunScope>& scope) {
         if (std::string error = expect_result(*scope, std::to_string(n)); !error.empty()) return error;
-        if (scope->size() != static_cast<std::size_t>(n)) return "scope holds " + std::to_string(scope->size());
+        if (runs_seen(*scope) != static_cast<std::size_t>(n)) return "scope saw " + std::to_string(runs_seen(*scope));
         return all_completed(*scope);
       });
   compare(state, ns, "call");

@@ -55,6 +55,7 @@ void store_runs(benchmark::State& state, const std::string& runner, bool with_st
     if (std::string error = expect_result(*scope, std::to_string(n)); !error.empty()) return fail(state, error);
     if (with_store && h.session().store()->write_failures().records != 0) return fail(state, "records were lost");
     state.counters["runs_per_s"] = static_cast<double>(n) / seconds;
+    state.counters["items"] = static_cast<double>(n);
     state.counters["ns_per_run"] = seconds * 1e9 / static_cast<double>(n);
     if (with_store) {
       compare(state, seconds * 1e9 / static_cast<double>(n), "store_off/" + runner);

@@ -160,6 +160,13 @@ inline std::string expect_result(const host::RunScope& scope, const std::string&
   return {};
 }
 
+// Task runs the scope saw: those it holds and those it retired (past RunScope::kRetainedRuns
+// it retires finished runs, so a big flow's scope no longer holds them all).
+inline std::size_t runs_seen(const host::RunScope& scope) {
+  const auto hold = scope.hold_retirement();
+  return scope.size() + static_cast<std::size_t>(scope.retired_tally().runs);
+}
+
 // "" when every task run of the scope ended Completed, else which state one ended in.
 inline std::string all_completed(const host::RunScope& scope) {
   for (const host::RunRef& run : scope.runs()) {

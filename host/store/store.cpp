@@ -23,11 +23,9 @@ namespace {
 constexpr const char* kWriterPragmas =
     "PRAGMA synchronous = NORMAL;"  // commits are not synced; checkpoints are (docs/store.md: durability)
     "PRAGMA cache_size = -32768;"   // KiB
-    // Checkpoint every 4096 pages (64 MiB at 16 KiB pages) rather than SQLite's 1000: fewer
-    // checkpoints, each syncing the files, during a burst of writes (bench/store_writer).
-    "PRAGMA wal_autocheckpoint = 4096;"
-    // ... and the WAL file shrinks back to 64 MiB after a checkpoint reset it, so one burst
-    // does not leave a file of its size behind.
+    // (No checkpoint in the writer's connection: its Checkpointer runs them on a thread of
+    // their own, store/checkpointer.hpp.) The WAL file shrinks back to 64 MiB after a
+    // checkpoint reset it, so one burst does not leave a file of its size behind.
     "PRAGMA journal_size_limit = 67108864;";
 
 std::string path_text(const std::filesystem::path& path) { return path.string(); }

@@ -45,6 +45,8 @@ struct StoreOptions {
   std::size_t max_queued = 65536;               // records queued before a writer-side caller waits
   std::size_t max_batch = 8192;                 // records per transaction
   std::size_t inline_result_bytes = 64 * 1024;  // larger results go to files beside the db
+  // WAL pages (16 KiB) after which a checkpoint runs, on a thread of its own (64 MiB).
+  int checkpoint_pages = 4096;
   std::chrono::milliseconds busy_timeout{10000};
   // The most the database file may grow to (0: no limit), as PRAGMA max_page_count; a write
   // past it fails as on a full disk (its records are not persisted, and say so). Config

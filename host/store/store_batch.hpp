@@ -35,6 +35,7 @@ class BatchWriter {
   // to last, so that the records that fit are kept: the first ones of a flow run (its start)
   // before the later ones. Never throws.
   BatchResult write(const std::vector<StoreRecord>& records) noexcept;
+  Connection& connection() noexcept { return *db_; }
 
  private:
   // Per flow run touched by the batch: what the batch adds to its tallies in flow_runs.

@@ -11,6 +11,7 @@ constexpr std::size_t kListedTaskRuns = 1000;  // WriteFailures::task_runs keeps
 
 StoreWriter::StoreWriter(std::unique_ptr<Connection> connection, const StoreOptions& options, ResultFiles& files)
     : batch_(std::move(connection), options, files),
+      checkpointer_(options.path, batch_.connection(), options.checkpoint_pages),
       max_queued_(std::max<std::size_t>(options.max_queued, 1)),
       max_batch_(std::max<std::size_t>(options.max_batch, 1)),
       flush_interval_(std::max(options.flush_interval, std::chrono::milliseconds(0))),

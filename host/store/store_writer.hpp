@@ -12,6 +12,7 @@
 // growing memory without bound.
 #pragma once
 
+#include "store/checkpointer.hpp"
 #include "store/store_batch.hpp"
 
 #include <chrono>
@@ -54,6 +55,7 @@ class StoreWriter {
   void record_failures(const std::vector<StoreRecord>& records, BatchResult& result);
 
   BatchWriter batch_;
+  Checkpointer checkpointer_;  // before the thread: it hooks the connection's commits first
   const std::size_t max_queued_;
   const std::size_t max_batch_;
   const Clock::duration flush_interval_;

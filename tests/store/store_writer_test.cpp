@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <set>
 #include <thread>
 #include <vector>
@@ -25,6 +26,26 @@ TEST(StoreWriter, FlushCommitsEverythingQueuedBeforeIt) {
   EXPECT_EQ(db.integer("SELECT count(*) FROM task_runs"), 1050);
   EXPECT_EQ(db.integer("SELECT task_runs FROM flow_runs"), 1050);
   EXPECT_EQ(db.text("SELECT counts FROM flow_runs"), R"({"Completed":1050})");
+}
+
+// The writer does not checkpoint: its Checkpointer thread copies the WAL into the database
+// while the store stays open, so the database file grows without the writer stopping.
+TEST(StoreWriter, TheWalIsCheckpointedIntoTheDatabaseWhileTheStoreIsOpen) {
+  ScratchDir dir;
+  StoreOptions options = options_for(dir.file("store.db"));
+  options.checkpoint_pages = 8;
+  options.max_batch = 50;
+  Store store(options);
+  const auto db_bytes = [&] { return std::filesystem::file_size(options.path); };
+  store.flow_run_started(flow_start(kFlow));
+  store.flush();
+  const auto before = db_bytes();
+  for (std::uint64_t i = 1; i <= 3000; ++i) store.task_run_ended(task_run(kFlow, i));
+  store.flush();
+  for (int i = 0; i < 1000 && db_bytes() <= before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GT(db_bytes(), before) << "nothing was checkpointed while the store was open";
+  RawDb db(options.path.string());
+  EXPECT_EQ(db.integer("SELECT count(*) FROM task_runs"), 3000);
 }
 
 TEST(StoreWriter, RecordsAreCommittedWithinTheFlushIntervalWithoutFlush) {
