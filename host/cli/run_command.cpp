@@ -242,6 +242,9 @@ int run_command(const RunConfig& given, const std::filesystem::path& exe_dir, st
     if (config.store_enabled) {
       options.store = StoreOptions{store_path_of(config)};
       options.store->max_bytes = config.store_max_bytes;
+      if (config.store_lock_lease_seconds > 0) {
+        options.store->lock_lease = std::chrono::seconds(config.store_lock_lease_seconds);
+      }
     }
     owned = std::make_unique<Session>(options);
     if (config.resume) resume = prepare_resume(*owned->store(), config);

@@ -255,7 +255,7 @@ RunConfig parse_run_config(json doc, const std::string& source, const std::strin
     } else {
       if (!it->is_object())
         fail(source, "store", "must be null (no store) or an object like {\"path\": FILE}, got " + type_of(*it));
-      reject_unknown(*it, {"path", "max_size_mb"}, source, "store");
+      reject_unknown(*it, {"path", "max_size_mb", "lock_lease_seconds"}, source, "store");
       if (auto path = it->find("path"); path != it->end()) {
         config.store_path = relative_to(base_dir, string_at(*path, source, "store.path"));
       }
@@ -265,6 +265,12 @@ RunConfig parse_run_config(json doc, const std::string& source, const std::strin
         if (mb > kMaxMb)
           fail(source, "store.max_size_mb", "must be at most " + std::to_string(kMaxMb) + ", got " + max->dump());
         config.store_max_bytes = mb * 1024 * 1024;
+      }
+      if (auto lease = it->find("lock_lease_seconds"); lease != it->end()) {
+        config.store_lock_lease_seconds = integer_at(*lease, source, "store.lock_lease_seconds", 1);
+        if (config.store_lock_lease_seconds > 86400) {
+          fail(source, "store.lock_lease_seconds", "must be at most 86400 (a day), got " + lease->dump());
+        }
       }
     }
   }

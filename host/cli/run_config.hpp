@@ -55,11 +55,12 @@ struct RunConfig {
   // the default path (store/store_path.hpp).
   bool store_enabled = true;
   std::optional<std::string> store_path;
-  std::int64_t store_max_bytes = 0;   // "store.max_size_mb"; 0: no limit
-  bool no_cache = false;              // --no-cache
-  bool refresh_cache = false;         // --refresh-cache
-  std::optional<std::string> resume;  // --resume ID|last
-  std::string command_line;           // as the store records it
+  std::int64_t store_max_bytes = 0;           // "store.max_size_mb"; 0: no limit
+  std::int64_t store_lock_lease_seconds = 0;  // "store.lock_lease_seconds"; 0: the store's default
+  bool no_cache = false;                      // --no-cache
+  bool refresh_cache = false;                 // --refresh-cache
+  std::optional<std::string> resume;          // --resume ID|last
+  std::string command_line;                   // as the store records it
 };
 
 // Reads and validates a config file of at most kMaxJsonInputBytes (base/limits.hpp). Relative

@@ -246,6 +246,9 @@ TEST_F(CliHistory, AStoreThatFillsUpDuringARunStillFinishesItAndSaysWhatWasNotPe
   EXPECT_EQ(expect_usage_error(run_host(
                 {"--config", dir.write("zero.json", R"({"store": {"max_size_mb": 0}})"), "--plugin", kStoreTasks})),
             "runner-host: config error: " + dir.file("zero.json") + ": store.max_size_mb: must be >= 1, got 0");
+  EXPECT_EQ(expect_usage_error(run_host({"--config", dir.write("lease.json", R"({"store": {"lock_lease_seconds": 0}})"),
+                                         "--plugin", kStoreTasks})),
+            "runner-host: config error: " + dir.file("lease.json") + ": store.lock_lease_seconds: must be >= 1, got 0");
 }
 
 }  // namespace

@@ -181,15 +181,29 @@ TEST_F(CliStore, TwoProcessesWithOneSerializableKeyComputeItOnce) {
 }
 
 // A holder killed with SIGKILL never releases its key: the next process on this host sees its
-// process is gone and takes the key at once, without waiting for the lease (30 s) to run out.
+// process is gone and takes the key at once, without waiting for its lease (here an hour) to run out.
 TEST_F(CliStore, AKeyHeldByAProcessKilledWithSigkillIsFreeForTheNextOneAtOnce) {
   const std::string gate = dir.write("gate", "closed");
   const std::string params =
       json({{"n", 1}, {"slow_from", 0}, {"gate", gate}, {"log", log}, {"task", "square_serial"}}).dump();
+  // Its lease is the config's, an hour: only its dead process can free the key in time.
+  std::int64_t lease_us = 0;
   ProcessOptions killing;
-  killing.steps.push_back(ProcessStep{Stream::err, "waiting at the gate", SIGKILL, 1, {}});
+  killing.steps.push_back(ProcessStep{Stream::err, "waiting at the gate", SIGKILL, 1, [&] {
+                                        sqlite3* db = nullptr;
+                                        sqlite3_open_v2(store.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+                                        sqlite3_stmt* row = nullptr;
+                                        sqlite3_prepare_v2(db, "SELECT expires_us - acquired_us FROM locks", -1, &row,
+                                                           nullptr);
+                                        if (sqlite3_step(row) == SQLITE_ROW) lease_us = sqlite3_column_int64(row, 0);
+                                        sqlite3_finalize(row);
+                                        sqlite3_close(db);
+                                      }});
+  const std::string config = dir.write("lease.json", R"({"store": {"lock_lease_seconds": 3600}})");
   const ProcessResult killed =
-      run_host({"--plugin", kStoreTasks, "--store", store, "--flow", "squares", "--params", params}, killing);
+      run_host({"--config", config, "--plugin", kStoreTasks, "--store", store, "--flow", "squares", "--params", params},
+               killing);
+  EXPECT_EQ(lease_us, std::int64_t{3600} * 1000000);
   ASSERT_EQ(killed.term_signal, SIGKILL) << describe(killed);
   std::filesystem::remove(gate);
   ProcessOptions next_options;
