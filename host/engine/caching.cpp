@@ -67,43 +67,50 @@ __attribute__((noinline)) std::optional<Engine::AttemptEnd> Engine::reuse_result
     return decided(std::move(note.outcome));
   }
 
-  if (std::optional<std::string> hit = cache_.lookup(note.key, monotonic_ns())) {
-    note.outcome = "hit";
-    note.store_entry = false;
-    return end_cached(run, generation, std::move(*hit), std::move(note), "Result read from the cache.");
-  }
-  note.outcome = "miss: no record";
-  if (store_ != nullptr) {
-    CacheLookup found;
-    try {
-      found = store_->lookup_cache(note.key, wall_us());
-    } catch (const StoreError& e) {
-      log_for(run, RH_LOG_WARN, std::string("cache lookup failed: ") + e.what());
-      return decided(std::string("miss: the store could not be read: ") + e.what());
-    }
-    switch (found.outcome) {
-      case CacheLookup::Outcome::Hit: {
-        note.outcome = "hit";
-        note.store_entry = false;
-        const std::string message = "Result read from the cache (flow run " + found.source_flow_run + ").";
-        return end_cached(run, generation, std::move(found.result), std::move(note), message);
-      }
-      case CacheLookup::Outcome::Expired:
-        note.outcome = "miss: expired at " + format_timestamp_us(found.expired_at_us);
-        break;
-      case CacheLookup::Outcome::NoRecord: break;
-    }
-  }
-  if (task.options.cache.serializable) {
+  bool unreadable = false;
+  if (std::optional<AttemptEnd> end = cached_result(run, generation, note, "", &unreadable)) return end;
+  // An unreadable store is not asked for a lock either.
+  if (task.options.cache.serializable && !unreadable) {
     if (std::optional<AttemptEnd> end = lock_then_look_again(run, ctx, note, /*look_again=*/true)) return end;
   }
   return decided(std::move(note.outcome));
 }
 
+std::optional<Engine::AttemptEnd> Engine::cached_result(Run& run, std::uint32_t generation, CacheNote& note,
+                                                        std::string_view after, bool* unreadable) {
+  const auto hit = [&](std::string result, std::string message) {
+    note.outcome = "hit";
+    note.store_entry = false;
+    return end_cached(run, generation, std::move(result), std::move(note), message.append(after).append("."));
+  };
+  if (std::optional<std::string> result = cache_.lookup(note.key, monotonic_ns())) {
+    return hit(std::move(*result), "Result read from the cache");
+  }
+  note.outcome = "miss: no record";
+  if (store_ == nullptr) return std::nullopt;
+  CacheLookup found;
+  try {
+    found = store_->lookup_cache(note.key, wall_us());
+  } catch (const StoreError& e) {
+    log_for(run, RH_LOG_WARN, std::string("cache lookup failed: ") + e.what());
+    note.outcome = std::string("miss: the store could not be read: ") + e.what();
+    if (unreadable != nullptr) *unreadable = true;
+    return std::nullopt;
+  }
+  switch (found.outcome) {
+    case CacheLookup::Outcome::Hit:
+      return hit(std::move(found.result), "Result read from the cache (flow run " + found.source_flow_run + ")");
+    case CacheLookup::Outcome::Expired:
+      note.outcome = "miss: expired at " + format_timestamp_us(found.expired_at_us);
+      break;
+    case CacheLookup::Outcome::NoRecord: break;
+  }
+  return std::nullopt;
+}
+
 std::optional<Engine::AttemptEnd> Engine::lock_then_look_again(Run& run, AttemptContext& ctx, CacheNote& note,
                                                                bool look_again) {
-  const std::string holder =
-      run.scope()->flow_run_uuid() + "/" + std::to_string(run.id()) + " attempt " + std::to_string(run.run_count());
+  const std::string holder = lock_holder(run, "attempt " + std::to_string(run.run_count()));
   // Says why a run that missed has not started computing yet, if the key is held elsewhere.
   log_for(run, RH_LOG_DEBUG, "taking the lock on cache key " + note.key + " (serializable)");
   std::string error;
@@ -125,27 +132,13 @@ std::optional<Engine::AttemptEnd> Engine::lock_then_look_again(Run& run, Attempt
     return outcome_of(run, ctx, cancelled ? RH_TASK_CANCELLED : RH_TASK_TIMED_OUT, ctx.generation);
   }
   if (!look_again) return std::nullopt;
-  // The holder before us may have written the result while we waited.
-  const auto hit = [&](std::string result, const std::string& message) {
-    note.outcome = "hit";
-    note.store_entry = false;
-    return end_cached(run, ctx.generation, std::move(result), std::move(note), message);
-  };
-  if (std::optional<std::string> result = cache_.lookup(note.key, monotonic_ns())) {
-    return hit(std::move(*result), "Result read from the cache, after waiting for its key's lock.");
-  }
-  if (store_ != nullptr) {
-    try {
-      CacheLookup found = store_->lookup_cache(note.key, wall_us());
-      if (found.outcome == CacheLookup::Outcome::Hit) {
-        return hit(std::move(found.result), "Result read from the cache (flow run " + found.source_flow_run +
-                                                "), after waiting for its key's lock.");
-      }
-    } catch (const StoreError& e) {
-      log_for(run, RH_LOG_WARN, std::string("cache lookup failed: ") + e.what());
-    }
-  }
-  return std::nullopt;  // ours to compute, holding the key until the run's record is written
+  // The holder before us may have written the result while we waited; if not, it is ours to
+  // compute, holding the key until the run's record is written.
+  return cached_result(run, ctx.generation, note, ", after waiting for its key's lock");
+}
+
+std::string Engine::lock_holder(const Run& run, const std::string& what) {
+  return run.scope()->flow_run_uuid() + "/" + std::to_string(run.id()) + " " + what;
 }
 
 void Engine::release_key_lock(Run& run) {

@@ -253,6 +253,13 @@ class Engine {
   // (a hit, a timeout or a cancellation), nothing when the run is to compute its result.
   // look_again false (a refresh): only the lock.
   std::optional<AttemptEnd> lock_then_look_again(Run& run, AttemptContext& ctx, CacheNote& note, bool look_again);
+  // The key's result from memory, else from the store: the attempt's end (Cached) on a hit;
+  // on a miss nothing, with note.outcome saying why (*unreadable set when the store could
+  // not be read). `after` is added to the hit's message.
+  std::optional<AttemptEnd> cached_result(Run& run, std::uint32_t generation, CacheNote& note, std::string_view after,
+                                          bool* unreadable = nullptr);
+  // Who holds a key lock, for the store's table: "<flow run id>/<run id> <what>".
+  static std::string lock_holder(const Run& run, const std::string& what);
   // Frees the key lock the run holds, if any (its record is queued by then).
   void release_key_lock(Run& run);
   AttemptEnd end_cached(Run& run, std::uint32_t generation, std::string result, CacheNote note,

@@ -96,7 +96,7 @@ TransactionRef Engine::begin_transaction(AttemptContext& attempt, std::string ke
   // A transaction nested in one that holds its key has it already.
   if (serializable && !held_by_enclosing(parent.get(), key)) {
     Run& run = *attempt.run;
-    const std::string holder = run.scope()->flow_run_uuid() + "/" + std::to_string(run.id()) + " transaction";
+    const std::string holder = lock_holder(run, "transaction");
     std::string error;
     const std::int32_t status = key_locks_.acquire(key, holder, context_blocker(), RH_DEADLINE_NONE, &hold, &error);
     if (status == RH_ERROR) {

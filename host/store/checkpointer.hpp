@@ -29,9 +29,6 @@ class Checkpointer {
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
-  // Checkpoints that ran to the end (tests).
-  int completed() const;
-
  private:
   static int on_commit(void* self, sqlite3* db, const char* schema, int wal_pages);
   void run() noexcept;
@@ -39,11 +36,10 @@ class Checkpointer {
   Connection& writer_;
   const int pages_;
   Connection db_;
-  mutable std::mutex mutex_;  // guards what follows
+  std::mutex mutex_;  // guards what follows
   std::condition_variable wake_;
   bool due_ = false;
   bool stopping_ = false;
-  int completed_ = 0;
   std::thread thread_;  // last: it starts once everything above exists
 };
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -151,52 +152,56 @@ TEST_F(Serializable, AWaiterHoldsNoWorker) {
   EXPECT_EQ(sorted_states(*scope, "square"), Names({"Cached", "Completed"}));
 }
 
-TEST_F(Serializable, ASecondSessionOnTheStoreWaitsForTheFirstAndEndsCachedWithItsResult) {
-  EngineHarness first("tbb", store_options_at(store));
-  EngineHarness second("tbb", store_options_at(store));
-  declare_serial(first.library(), shared);
-  declare_serial(second.library(), shared);
-  first.engine();  // started here, not by the threads below while this one looks at them
-  second.engine();
-  const json params = {{"task", "square"}, {"params", {{"x", 5}, {"hold", true}}}};
+// Two sessions on one store (two owners, as two processes) running `flow` with `params`: the
+// first until it holds the key and computes, then the second until it waits for the key too;
+// then `while_both` runs and the first is let go. Says whether the second did wait.
+struct TwoSessions {
+  TwoSessions(const std::string& store, SerialShared& shared)
+      : shared(shared), first("tbb", store_options_at(store)), second("tbb", store_options_at(store)) {
+    declare_serial(first.library(), shared);
+    declare_serial(second.library(), shared);
+    first.engine();  // started here, not by the threads below while this one looks at them
+    second.engine();
+  }
+
+  bool one_after_the_other(const std::string& flow, const json& params, const std::function<void()>& while_both) {
+    std::thread a([&] { first_scope = first.run_flow(flow, params); });
+    const bool first_holds = waits_for_a_key(first.engine());
+    for (int i = 0; i < 2000 && shared.executions == 0; ++i) std::this_thread::sleep_for(10ms);
+    std::thread b([&] { second_scope = second.run_flow(flow, params); });
+    const bool second_waits = waits_for_a_key(second.engine());
+    while_both();
+    shared.release = true;
+    a.join();
+    b.join();
+    return first_holds && second_waits;
+  }
+
+  SerialShared& shared;
+  EngineHarness first;
+  EngineHarness second;
   std::unique_ptr<host::RunScope> first_scope;
   std::unique_ptr<host::RunScope> second_scope;
-  std::thread a([&] { first_scope = first.run_flow("many", params); });
-  ASSERT_TRUE(waits_for_a_key(first.engine()));
-  for (int i = 0; i < 2000 && shared.executions == 0; ++i) std::this_thread::sleep_for(10ms);
-  std::thread b([&] { second_scope = second.run_flow("many", params); });
-  const bool second_waits = waits_for_a_key(second.engine());
-  shared.release = true;
-  a.join();
-  b.join();
-  ASSERT_TRUE(second_waits);
+};
+
+TEST_F(Serializable, ASecondSessionOnTheStoreWaitsForTheFirstAndEndsCachedWithItsResult) {
+  TwoSessions sessions(store, shared);
+  const json params = {{"task", "square"}, {"params", {{"x", 5}, {"hold", true}}}};
+  ASSERT_TRUE(sessions.one_after_the_other("many", params, [] {}));
   EXPECT_EQ(shared.executions, 1);
-  EXPECT_EQ(sorted_states(*first_scope, "square"), Names({"Completed"}));
-  EXPECT_EQ(sorted_states(*second_scope, "square"), Names({"Cached"}));
-  EXPECT_EQ(json::parse(second_scope->flow_run()->result()), json({25}));
+  EXPECT_EQ(sorted_states(*sessions.first_scope, "square"), Names({"Completed"}));
+  EXPECT_EQ(sorted_states(*sessions.second_scope, "square"), Names({"Cached"}));
+  EXPECT_EQ(json::parse(sessions.second_scope->flow_run()->result()), json({25}));
 }
 
 TEST_F(Serializable, ASerializableTransactionWaitsForTheHolderThenSeesItCommitted) {
-  EngineHarness first("tbb", store_options_at(store));
-  EngineHarness second("tbb", store_options_at(store));
-  declare_serial(first.library(), shared);
-  declare_serial(second.library(), shared);
-  first.engine();  // started here, not by the threads below while this one looks at them
-  second.engine();
-  std::unique_ptr<host::RunScope> first_scope;
-  std::unique_ptr<host::RunScope> second_scope;
-  std::thread a([&] { first_scope = first.run_flow("order", {{"hold", true}}); });
-  ASSERT_TRUE(waits_for_a_key(first.engine()));
-  std::thread b([&] { second_scope = second.run_flow("order", {{"hold", true}}); });
-  const bool second_waits = waits_for_a_key(second.engine());
-  const int executions_while_waiting = shared.executions;
-  shared.release = true;
-  a.join();
-  b.join();
-  ASSERT_TRUE(second_waits);
+  TwoSessions sessions(store, shared);
+  int executions_while_waiting = 0;
+  ASSERT_TRUE(
+      sessions.one_after_the_other("order", {{"hold", true}}, [&] { executions_while_waiting = shared.executions; }));
   EXPECT_EQ(executions_while_waiting, 1);  // the second had not begun its transaction
-  EXPECT_EQ(json::parse(first_scope->flow_run()->result()), false);
-  EXPECT_EQ(json::parse(second_scope->flow_run()->result()), true);
+  EXPECT_EQ(json::parse(sessions.first_scope->flow_run()->result()), false);
+  EXPECT_EQ(json::parse(sessions.second_scope->flow_run()->result()), true);
 }
 
 TEST(SerializableOptions, IsolationIsReadCommittedOrSerializable) {
