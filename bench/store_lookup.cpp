@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <random>
+#include <system_error>
 #include <vector>
 
 namespace rh::bench {
@@ -25,8 +26,18 @@ namespace {
 
 std::int64_t entries() { return size("RH_BENCH_LOOKUPS", 100000, 2000); }
 
+// The filled store's folder, made once and removed when the benchmark process exits.
+struct FilledStore {
+  std::filesystem::path dir;
+  std::filesystem::path file;
+  ~FilledStore() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+};
+
 std::filesystem::path store_file() {
-  static const std::filesystem::path path = [] {
+  static const FilledStore filled = [] {
     const auto dir = std::filesystem::temp_directory_path() / ("rh-bench-lookup-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
@@ -56,9 +67,9 @@ std::filesystem::path store_file() {
       run.cache_key = "square-key-" + std::to_string(i);
       store.task_run_ended(std::move(run));
     }
-    return file;  // the store closes here: everything is committed
+    return FilledStore{dir, file};  // the store closes here: everything is committed
   }();
-  return path;
+  return filled.file;
 }
 
 // The keys to look up, in a random order that is the same for both sides.

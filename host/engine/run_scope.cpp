@@ -85,16 +85,21 @@ Run* RunScope::find(std::uint64_t id) const {
 
 void RunScope::run_finished(Run& run) {
   run.set_finished();
-  const std::int64_t left = outstanding_.fetch_sub(1, std::memory_order_acq_rel) - 1;
-  if (left == max_unfinished_ * 3 / 4 && max_unfinished_ > 0) {
-    // Down to three quarters of the limit: wake submitters waiting for room. Under the lock, so one
-    // that looked just before the decrement is already listed.
-    std::lock_guard<SpinLock> lock(mutex_);
-    room_waiters_.wake_all();
+  // Once outstanding_ reads 0, wait_idle() may return and the host free this scope, so no
+  // member may be touched after a decrement that could make it 0 (or after any decrement,
+  // as another run may finish right behind it). Decrements that need a wake-up are made under
+  // the lock the waiters look under: they cannot see the new count before the unlock, the
+  // last access. All others are one compare-and-swap away from a value nobody waits for.
+  const std::int64_t room_low = max_unfinished_ > 0 ? max_unfinished_ * 3 / 4 : -1;
+  std::int64_t count = outstanding_.load(std::memory_order_acquire);
+  while (count - 1 != 0 && count - 1 != room_low) {
+    if (outstanding_.compare_exchange_weak(count, count - 1, std::memory_order_acq_rel)) return;
   }
-  if (left != 0) return;
   std::lock_guard<SpinLock> lock(mutex_);
-  idle_waiters_.wake_all();
+  const std::int64_t left = outstanding_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+  // Down to three quarters of the limit: wake submitters waiting for room.
+  if (left == room_low) room_waiters_.wake_all();
+  if (left == 0) idle_waiters_.wake_all();
 }
 
 void RunScope::wait_for_room(const Blocker& blocker) {
