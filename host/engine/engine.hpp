@@ -273,16 +273,19 @@ class Engine {
   friend class Transaction;
   void record_flow_run_start(const RunScope& scope, const Run& root);
   // The terminal run (the flow run's end, or a task run); without its result and cache
-  // entry when its transaction rolled back.
-  void record_in_store(const Run& run, bool with_result);
+  // entry when its transaction rolled back. The flow run's id comes from the caller: a
+  // transaction closed by an attempt its timeout abandoned may record its runs after their
+  // scope is gone, so it passes the id it kept.
+  void record_in_store(const Run& run, bool with_result, const std::string& flow_run_uuid);
   // A completed run of a transaction: staged there, or persisted or rolled back at once as
   // the transaction's mode and state say. false: not in one (it is recorded as usual).
   bool stage_in_transaction(Run& run);
   // Commit: the runs' records with their results, cache entries, the transactions' own
   // records, then the runs' on_commit hooks. Rollback: records without results, then
   // on_rollback hooks latest first.
-  void persist_committed(std::vector<RunRef> runs, std::vector<TransactionRecord> records);
-  void roll_back_runs(std::vector<RunRef> runs);
+  void persist_committed(std::vector<RunRef> runs, std::vector<TransactionRecord> records,
+                         const std::string& flow_run_uuid);
+  void roll_back_runs(std::vector<RunRef> runs, const std::string& flow_run_uuid);
   void release_key_locks(std::vector<KeyLocks::Hold> holds);
   // The final message of a cancelled attempt.
   std::string cancelled_message(const Run& run, const AttemptContext& ctx, std::int32_t code) const;

@@ -106,7 +106,9 @@ void Engine::complete(Run& run) {
   const StateEntry& entry = run.current();
   const StateEntry* previous = run.previous();
   publish(run, entry, previous, run.message(entry), previous != nullptr ? run.message(*previous) : std::string_view{});
-  if (run.transaction() == nullptr || !stage_in_transaction(run)) record_in_store(run, true);
+  if (run.transaction() == nullptr || !stage_in_transaction(run)) {
+    record_in_store(run, true, run.scope()->flow_run_uuid());
+  }
   release_key_lock(run);  // after the record: another process sees the key free once it is written
   for (const auto& [fn, arg] : callbacks) fn(arg, &run);
   // Last: once the scope sees its last run finish, the host may tear everything down.

@@ -36,16 +36,15 @@ void Engine::record_flow_run_start(const RunScope& scope, const Run& root) {
   store_->flow_run_started(std::move(record));
 }
 
-void Engine::record_in_store(const Run& run, bool with_result) {
+void Engine::record_in_store(const Run& run, bool with_result, const std::string& flow_run_uuid) {
   if (store_ == nullptr) return;
-  const RunScope& scope = *run.scope();
   const bool persist = with_result && run.task().options.persist_result;
   const StateId state = run.state();
   // The root run (a flow run, or a task run started on its own) ends the flow run's record;
   // a root task run is a task run too.
   if (run.parent_id() == 0) {
     FlowRunEnd record;
-    record.id = scope.flow_run_uuid();
+    record.id = flow_run_uuid;
     record.state = state;
     record.message = std::string(run.message(run.current()));
     record.history = history_of(run);
@@ -59,9 +58,9 @@ void Engine::record_in_store(const Run& run, bool with_result) {
     if (run.is_flow()) return;
   }
   TaskRunRecord record;
-  record.flow_run_id = scope.flow_run_uuid();
+  record.flow_run_id = flow_run_uuid;
   record.run_no = run.id();
-  record.parent_run_no = run.parent_id() == scope.flow_run_id() ? 0 : run.parent_id();
+  record.parent_run_no = run.parent_id() == run.flow_run_id() ? 0 : run.parent_id();
   const TaskDef& task = run.task();
   record.task = task.name;
   record.name = run.name();

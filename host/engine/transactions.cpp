@@ -39,7 +39,7 @@ Transaction::~Transaction() {
     engine_.log_for(*staged_.front(), RH_LOG_WARN,
                     "transaction '" + key_ + "' was never closed: the results of its " +
                         std::to_string(staged_.size()) + " completed run(s) are not persisted");
-    for (const RunRef& run : staged_) engine_.record_in_store(*run, /*with_result=*/false);
+    for (const RunRef& run : staged_) engine_.record_in_store(*run, /*with_result=*/false, flow_run_uuid_);
   }
   engine_.release_key_locks(std::move(locks_));
 }
@@ -90,6 +90,11 @@ bool held_by_enclosing(const Transaction* txn, const std::string& key) {
 
 TransactionRef Engine::begin_transaction(AttemptContext& attempt, std::string key, std::optional<CommitMode> mode,
                                          bool serializable) {
+  // As for submit: an attempt the engine took over may run on after its run ended and its
+  // scope is gone; it opens nothing more.
+  if (attempt.run->done()) {
+    throw std::runtime_error("the run '" + attempt.run->name() + "' already ended (its attempt was abandoned)");
+  }
   TransactionRef parent(attempt.transaction);
   const CommitMode effective = mode ? *mode : (parent ? parent->mode() : CommitMode::Lazy);
   KeyLocks::Hold hold;
@@ -127,12 +132,13 @@ TransactionRef Engine::begin_transaction(AttemptContext& attempt, std::string ke
   return txn;
 }
 
-void Engine::persist_committed(std::vector<RunRef> runs, std::vector<TransactionRecord> records) {
+void Engine::persist_committed(std::vector<RunRef> runs, std::vector<TransactionRecord> records,
+                               const std::string& flow_run_uuid) {
   for (const RunRef& run : runs) {
     if (const CacheNote* note = run->cache_note()) {
       if (note->store_entry) remember_result(*run, run->result());
     }
-    record_in_store(*run, /*with_result=*/true);
+    record_in_store(*run, /*with_result=*/true, flow_run_uuid);
   }
   const std::int64_t now = wall_us();
   for (TransactionRecord& record : records) {
@@ -147,8 +153,8 @@ void Engine::release_key_locks(std::vector<KeyLocks::Hold> holds) {
   for (KeyLocks::Hold& hold : holds) key_locks_.release(hold);
 }
 
-void Engine::roll_back_runs(std::vector<RunRef> runs) {
-  for (const RunRef& run : runs) record_in_store(*run, /*with_result=*/false);
+void Engine::roll_back_runs(std::vector<RunRef> runs, const std::string& flow_run_uuid) {
+  for (const RunRef& run : runs) record_in_store(*run, /*with_result=*/false, flow_run_uuid);
   for (auto it = runs.rbegin(); it != runs.rend(); ++it) run_hooks(**it, RH_HOOK_ON_ROLLBACK);
 }
 
@@ -178,7 +184,7 @@ TxnState Engine::commit_transaction(Transaction& txn) {
     }
     txn.state_ = TxnState::Committed;
   }
-  persist_committed(std::move(runs), std::move(records));
+  persist_committed(std::move(runs), std::move(records), txn.flow_run_uuid());
   release_key_locks(std::move(holds));  // after the records: the next holder finds them
   return TxnState::Committed;
 }
@@ -194,7 +200,7 @@ TxnState Engine::rollback_transaction(Transaction& txn) {
     txn.records_.clear();
     holds = std::move(txn.locks_);
   }
-  roll_back_runs(std::move(runs));
+  roll_back_runs(std::move(runs), txn.flow_run_uuid());
   release_key_locks(std::move(holds));
   if (Transaction* parent = txn.parent()) rollback_transaction(*parent);
   return TxnState::RolledBack;
@@ -219,7 +225,7 @@ bool Engine::stage_in_transaction(Run& run) {
       case TxnState::Active:
         if (txn->mode_ == CommitMode::Eager) {
           lock.unlock();
-          persist_committed({RunRef(&run)}, {});
+          persist_committed({RunRef(&run)}, {}, txn->flow_run_uuid());
           return true;
         }
         txn->staged_.push_back(RunRef(&run));
@@ -227,11 +233,11 @@ bool Engine::stage_in_transaction(Run& run) {
       case TxnState::Staged: txn = txn->parent(); continue;  // it waits for its parent now
       case TxnState::Committed:
         lock.unlock();
-        persist_committed({RunRef(&run)}, {});
+        persist_committed({RunRef(&run)}, {}, txn->flow_run_uuid());
         return true;
       case TxnState::RolledBack:
         lock.unlock();
-        roll_back_runs({RunRef(&run)});
+        roll_back_runs({RunRef(&run)}, txn->flow_run_uuid());
         return true;
     }
   }

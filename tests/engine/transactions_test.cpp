@@ -7,16 +7,22 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace rh::testing {
 namespace {
 
 using Names = std::vector<std::string>;
+
+// Lets the flow that ignores its deadline go on (AnAttemptItsTimeoutAbandoned...).
+std::atomic<bool> release_late_flow{false};
 
 // Hook calls as "<hook>:<run name>", in the order they happened.
 class Calls {
@@ -135,6 +141,16 @@ class Invocation {
       flow.submit("square", {{"x", 3}}).result();
       return txn.is_committed();
     });
+    // Ignores its deadline inside a transaction with one completed run staged, until the test
+    // lets it go: then it leaves the transaction, which commits.
+    lib.flow("late_commit",
+             [](rh::FlowContext& flow, const json&) -> json {
+               rh::Transaction txn = flow.transaction("late-1");
+               flow.submit("charge", {{"amount", 7}}).result();
+               while (!release_late_flow.load()) std::this_thread::yield();
+               return "late";
+             })
+        .timeout(0.2);
     // Leaves the transaction by an exception after committing it, or not.
     lib.flow("commit_then_throw", [](rh::FlowContext& flow, const json& p) -> json {
       try {
@@ -152,6 +168,7 @@ class Invocation {
     return harness_.run_flow(flow, params);
   }
   host::Store& store() { return *harness_.session().store(); }
+  host::Engine& engine() { return harness_.engine(); }
 
  private:
   static host::SessionOptions options(const std::optional<std::string>& store) {
@@ -319,6 +336,35 @@ TEST_F(Transactions, WithoutAStoreACommittedKeyIsKnownForTheRestOfTheSession) {
   Invocation invocation(calls, std::nullopt);
   EXPECT_EQ(flow_result(*invocation.run("twice", {{"key", "k"}})), false);
   EXPECT_EQ(flow_result(*invocation.run("twice", {{"key", "k"}})), true);
+}
+
+// The flow run's timeout takes it over and its scope is freed while its attempt, which
+// ignores the deadline, still holds a transaction with a completed run in it. When that
+// attempt leaves the transaction, the run is recorded under its flow run all the same (the
+// sanitizer builds check that nothing reads the freed scope), and its on_commit hook runs.
+TEST_F(Transactions, AnAttemptItsTimeoutAbandonedStillRecordsTheRunsOfItsTransactionWhenItLeavesIt) {
+  Invocation invocation(calls, store);
+  release_late_flow = false;
+  std::string flow_run_id;
+  {
+    const auto scope = invocation.run("late_commit", {});
+    ASSERT_EQ(scope->flow_run()->state(), host::StateId::TimedOut);
+    flow_run_id = scope->flow_run_uuid();
+  }
+  EXPECT_EQ(calls.take(), Names{}) << "nothing is committed before the attempt leaves its transaction";
+  release_late_flow = true;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (invocation.engine().abandoned_attempts_executing() > 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(invocation.engine().abandoned_attempts_executing(), 0) << "hang guard: the late attempt never returned";
+  EXPECT_EQ(calls.take(), Names({"commit:charge-7"}));
+  invocation.store().flush();
+  const std::vector<host::TaskRunRecord> runs = invocation.store().task_runs_of(flow_run_id);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].name, "charge-7");
+  EXPECT_EQ(runs[0].result, "7");
+  EXPECT_TRUE(runs[0].result_persisted);
 }
 
 }  // namespace
