@@ -23,6 +23,11 @@ using Names = std::vector<std::string>;
 
 // Lets the flow that ignores its deadline go on (AnAttemptItsTimeoutAbandoned...).
 std::atomic<bool> release_late_flow{false};
+// What that flow's attempt got when it tried another transaction; read once it returned.
+std::string& late_flow_error() {
+  static std::string error;
+  return error;
+}
 
 // Hook calls as "<hook>:<run name>", in the order they happened.
 class Calls {
@@ -145,9 +150,17 @@ class Invocation {
     // lets it go: then it leaves the transaction, which commits.
     lib.flow("late_commit",
              [](rh::FlowContext& flow, const json&) -> json {
-               rh::Transaction txn = flow.transaction("late-1");
-               flow.submit("charge", {{"amount", 7}}).result();
-               while (!release_late_flow.load()) std::this_thread::yield();
+               {
+                 rh::Transaction txn = flow.transaction("late-1");
+                 flow.submit("charge", {{"amount", 7}}).result();
+                 while (!release_late_flow.load()) std::this_thread::yield();
+               }
+               try {
+                 rh::Transaction again = flow.transaction("late-2");
+                 late_flow_error() = "opened";
+               } catch (const std::exception& e) {
+                 late_flow_error() = e.what();
+               }
                return "late";
              })
         .timeout(0.2);
@@ -359,6 +372,8 @@ TEST_F(Transactions, AnAttemptItsTimeoutAbandonedStillRecordsTheRunsOfItsTransac
   }
   ASSERT_EQ(invocation.engine().abandoned_attempts_executing(), 0) << "hang guard: the late attempt never returned";
   EXPECT_EQ(calls.take(), Names({"commit:charge-7"}));
+  EXPECT_THAT(late_flow_error(), ::testing::StartsWith("transaction: the run 'late_commit-"));
+  EXPECT_THAT(late_flow_error(), ::testing::EndsWith("' already ended (its attempt was abandoned)"));
   invocation.store().flush();
   const std::vector<host::TaskRunRecord> runs = invocation.store().task_runs_of(flow_run_id);
   ASSERT_EQ(runs.size(), 1u);
