@@ -2,8 +2,10 @@
 // looking for a result to reuse (caching.cpp), the call into the task library, and what its
 // outcome means.
 #include "base/clock.hpp"
+#include "engine/cache_keys.hpp"
 #include "engine/engine.hpp"
 #include "engine/execution_context.hpp"
+#include "engine/run_scope.hpp"
 #include "engine/timeouts.hpp"
 
 #include <optional>
@@ -21,6 +23,10 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
   if (!enter(run, state)) return AttemptEnd::Finished;  // ended Crashed: an engine bug
   run_hooks(run, RH_HOOK_ON_RUNNING);
 
+  // Read before the timeout is armed: once it is, the timer may take the run over and the
+  // host free the scope while this attempt goes on, and nothing orders a later read of it.
+  ResumeSet* const resume = run.is_flow() ? nullptr : run.scope()->resume();
+  const bool looks_up = resume != nullptr || task_caches(task);
   // The timeout covers the cache lookup and the call, not the hooks.
   const std::uint32_t generation = arm_attempt(run);
 
@@ -39,8 +45,8 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
   // attempt and clear it again (wherever the task resumed after its waits) without a save.
   // A task's cache_key_fn runs under it too (it may log).
   set_current_context(ExecutionContext{this, &ctx});
-  if (looks_up_results(run)) {
-    if (const std::optional<AttemptEnd> reused = reuse_result(run, ctx, call)) {
+  if (looks_up) {
+    if (const std::optional<AttemptEnd> reused = reuse_result(run, ctx, call, resume)) {
       set_current_context(ExecutionContext{this, nullptr});
       return *reused;
     }

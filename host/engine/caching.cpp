@@ -14,17 +14,13 @@
 
 namespace rh::host {
 
-bool Engine::looks_up_results(const Run& run) const noexcept {
-  return (run.scope()->resume() != nullptr && !run.is_flow()) || task_caches(run.task());
-}
-
 // Out of line, like outcome_of: its strings would otherwise stay in the task's stack frame.
 __attribute__((noinline)) std::optional<Engine::AttemptEnd> Engine::reuse_result(Run& run, AttemptContext& ctx,
-                                                                                 const rh_task_call& call) {
+                                                                                 const rh_task_call& call,
+                                                                                 ResumeSet* resume) {
   const std::uint32_t generation = ctx.generation;
   const TaskDef& task = run.task();
-  RunScope& scope = *run.scope();
-  if (ResumeSet* resume = scope.resume(); resume != nullptr && !run.is_flow()) {
+  if (resume != nullptr) {
     if (std::optional<std::string> result = resume->take(task.name, run.params())) {
       CacheNote note;
       note.outcome = "resumed from flow run " + resume->source();
@@ -46,6 +42,9 @@ __attribute__((noinline)) std::optional<Engine::AttemptEnd> Engine::reuse_result
   if (no_cache_) return decided("not cacheable: caching is off (--no-cache)");
   if (!task.options.persist_result) return decided("not cacheable: the task does not persist its results");
 
+  // Still read after the timeout was armed; a timeout that fires during a cache lookup and a
+  // host that frees the scope at once race with this (docs/sanitizers.md, open).
+  const RunScope& scope = *run.scope();
   const RunRef& flow = scope.flow_run();
   static const std::string kNoParams;
   const CacheKeyResult key =

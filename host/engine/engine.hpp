@@ -33,6 +33,7 @@
 
 namespace rh::host {
 
+class ResumeSet;
 class TimerService;
 class WaiterRegistry;
 
@@ -243,11 +244,10 @@ class Engine {
   enum class AttemptEnd { Finished, Failed, Abandoned };
   AttemptEnd run_attempt(Run& run, std::uint32_t inline_depth);
   // --- results from before (caching.cpp) ---
-  // Whether an attempt of this run first looks for a result it may reuse.
-  bool looks_up_results(const Run& run) const noexcept;
-  // A result of the resumed flow run (--resume), else the cache under the task's policy:
-  // the attempt's end (Cached) on a hit, nothing on a miss. Notes the outcome in the run.
-  std::optional<AttemptEnd> reuse_result(Run& run, AttemptContext& ctx, const rh_task_call& call);
+  // A result of the resumed flow run (`resume`, --resume; read from the scope before the
+  // attempt's timeout was armed), else the cache under the task's policy: the attempt's end
+  // (Cached) on a hit, nothing on a miss. Notes the outcome in the run.
+  std::optional<AttemptEnd> reuse_result(Run& run, AttemptContext& ctx, const rh_task_call& call, ResumeSet* resume);
   // SERIALIZABLE isolation: after a miss, waits for the key's lock and looks once more (the
   // holder may have written the result meanwhile). The attempt's end when it ended waiting
   // (a hit, a timeout or a cancellation), nothing when the run is to compute its result.
