@@ -1,5 +1,6 @@
 #include "base/sha256.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -13,7 +14,17 @@ namespace {
 
 using DigestContext = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 
+// libcrypto frees its locks and tables from an atexit handler by default, while threads the
+// host does not join at exit (a runner's workers winding down, an attempt abandoned at exit)
+// may still be hashing a cache key: a use after free that TSan reported in CLI runs. Before
+// its first use, libcrypto is told to leave its state to the process's end instead.
+void init_crypto_once() {
+  static const bool initialised = OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr) == 1;
+  if (!initialised) throw DigestError("cannot initialise libcrypto for SHA-256");
+}
+
 DigestContext start_digest() {
+  init_crypto_once();
   DigestContext ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   if (ctx == nullptr || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
     throw DigestError("cannot start a SHA-256 digest");
