@@ -51,7 +51,7 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
       return *reused;
     }
   }
-  const std::int32_t code = task.fn(task.user_data, &call);
+  const std::int32_t code = call_task(run, call);
   set_current_context(ExecutionContext{this, nullptr});
 
   const AttemptEnd end = outcome_of(run, ctx, code, generation);
@@ -59,6 +59,19 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
   // its record (complete), and an abandoned attempt when the timeout took the run over.
   if (end == AttemptEnd::Failed) release_key_lock(run);
   return end;
+}
+
+// A task of a library file, on a runner that runs attempts in other processes, goes there
+// as a description; flows and a program's own tasks (which exist in this process only) run
+// here, as does everything else of the run (hooks, retry conditions, its cache key).
+std::int32_t Engine::call_task(const Run& run, const rh_task_call& call) const {
+  const TaskDef& task = run.task();
+  if (!runner_.runs_attempts_elsewhere() || run.is_flow() || task.file.empty()) {
+    return task.fn(task.user_data, &call);
+  }
+  const rh_remote_attempt attempt{sizeof(rh_remote_attempt), &call, rh_str{task.file.data(), task.file.size()},
+                                  run.attempt().deadline.load(std::memory_order_acquire)};
+  return runner_.execute_elsewhere(attempt);
 }
 
 namespace {
@@ -134,6 +147,7 @@ __attribute__((noinline)) Engine::AttemptEnd Engine::outcome_of(Run& run, Attemp
     case RH_TASK_CANCELLED:
       end_run(run, StateId::Cancelled, cancelled_message(run, ctx, code));
       return AttemptEnd::Finished;
+    case RH_TASK_WORKER_LOST: end_run(run, StateId::Crashed, ctx.error_message); return AttemptEnd::Finished;
     case RH_TASK_CRASHED:
       end_run(run, StateId::Crashed,
               "Execution was interrupted by an unexpected exception: " + ctx.error_type + ": " + ctx.error_message);

@@ -266,6 +266,8 @@ class Engine {
                         const std::string& message);
   // A completed run's result goes to the in-memory cache under its key.
   void remember_result(const Run& run, const std::string& result);
+  // Calls the task's function, here or through a runner that runs attempts elsewhere.
+  std::int32_t call_task(const Run& run, const rh_task_call& call) const;
   // What an attempt's return code (and the time it returned) means for the run.
   AttemptEnd outcome_of(Run& run, AttemptContext& ctx, std::int32_t code, std::uint32_t generation);
 

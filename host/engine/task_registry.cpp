@@ -106,7 +106,7 @@ bool aligned_stride(const T* first) {
   return first->struct_size % alignof(T) == 0;
 }
 
-void TaskRegistry::add_library(const rh_task_library& library, const std::string& plugin) {
+void TaskRegistry::add_library(const rh_task_library& library, const std::string& plugin, const std::string& file) {
   if (!RH_HAS_FIELD(&library, rh_task_library, task_count)) {
     throw RegistryError("plugin '" + plugin + "': its task library table (" + std::to_string(library.struct_size) +
                         " bytes) is too small");
@@ -132,6 +132,7 @@ void TaskRegistry::add_library(const rh_task_library& library, const std::string
     def.library = text(library.name);
     def.library_version = text(library.version);
     def.plugin = plugin;
+    def.file = file;
     if (def.name.empty()) throw RegistryError("plugin '" + plugin + "': a task has an empty name");
     if (const std::string problem = name_problem(def.name); !problem.empty()) {
       throw RegistryError("plugin '" + plugin + "': task name " + escaped(def.name) + " " + problem);

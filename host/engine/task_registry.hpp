@@ -32,7 +32,10 @@ struct TaskDef {
   // What identifies the library's code (engine/library_identity.hpp), for the task_source
   // part of cache keys; empty when it cannot be found.
   std::string library_identity;
-  std::string plugin;                                          // the file it came from
+  std::string plugin;  // where it came from, as the user said
+  // The shared library it was loaded from (absolute); empty for a program's own library,
+  // whose tasks can only run in this process.
+  std::string file;
   nlohmann::json declared_options = nlohmann::json::object();  // as compiled into the library
   nlohmann::json options_json = nlohmann::json::object();      // after config overrides
   TaskOptions options;
@@ -51,7 +54,8 @@ class TaskRegistry {
  public:
   // Registers every task and flow of `library`, loaded from `plugin`. All or nothing:
   // throws RegistryError (naming the plugin and the task) on a duplicate name or a bad option.
-  void add_library(const rh_task_library& library, const std::string& plugin);
+  // `file`: the shared library it was loaded from, if any (TaskDef::file).
+  void add_library(const rh_task_library& library, const std::string& plugin, const std::string& file = {});
 
   // Replaces options of named tasks (config "tasks" section). Throws RegistryError naming
   // `source` and the task for an unknown task name or a bad option.

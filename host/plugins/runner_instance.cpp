@@ -24,7 +24,11 @@ RunnerInstance::RunnerInstance(const LoadedPlugin& plugin, const nlohmann::json&
   }
   if (runner_ == nullptr) throw PluginError("runner '" + name_ + "': " + error.message);
   if (has_set_host(api_)) api_->set_host(runner_, &host_);
-  link_ = std::make_unique<RunnerLink>(api_, runner_, name_, &timers_);
+  const auto* remote = static_cast<const rh_remote_attempts*>(plugin.extension(RH_EXT_REMOTE_ATTEMPTS));
+  if (remote != nullptr && RH_HAS_FIELD(remote, rh_remote_attempts, execute) && remote->execute != nullptr) {
+    remote_ = remote;
+  }
+  link_ = std::make_unique<RunnerLink>(api_, runner_, name_, &timers_, remote_);
 }
 
 RunnerInstance::~RunnerInstance() {
@@ -32,6 +36,17 @@ RunnerInstance::~RunnerInstance() {
   shutdown();
   const LegacyTimerScope call(legacy_timers());
   api_->destroy(runner_);
+}
+
+void RunnerInstance::offer_libraries(const std::vector<std::string>& files) {
+  if (remote_ == nullptr || remote_->set_libraries == nullptr) return;
+  std::vector<rh_str> paths;
+  paths.reserve(files.size());
+  for (const std::string& file : files) paths.push_back(to_rh_str(file));
+  ErrorCapture error;
+  if (remote_->set_libraries(runner_, paths.data(), paths.size(), &error.sink) != RH_OK) {
+    throw PluginError("runner '" + name_ + "': " + error.message);
+  }
 }
 
 void RunnerInstance::start() {

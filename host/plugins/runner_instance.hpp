@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace rh::host {
 
@@ -24,6 +25,9 @@ class RunnerInstance {
   RunnerInstance(const RunnerInstance&) = delete;
   RunnerInstance& operator=(const RunnerInstance&) = delete;
 
+  // For a runner that runs attempts in other processes: the task library files those
+  // processes load, before start. Throws PluginError with the runner's reason.
+  void offer_libraries(const std::vector<std::string>& files);
   // The calling thread becomes the runner's home thread. Throws PluginError.
   void start();
   // Waits for every submitted item; idempotent.
@@ -47,6 +51,7 @@ class RunnerInstance {
   std::string name_;
   TimerService& timers_;
   const rh_runner_host host_;
+  const rh_remote_attempts* remote_ = nullptr;  // RH_EXT_REMOTE_ATTEMPTS, if the runner has it
   std::unique_ptr<RunnerLink> link_;
   bool started_ = false;
   bool shut_down_ = false;

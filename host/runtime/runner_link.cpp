@@ -39,12 +39,14 @@ bool has_set_host(const rh_runner_api* api) noexcept {
   return RH_HAS_FIELD(api, rh_runner_api, set_host) && api->set_host != nullptr;
 }
 
-RunnerLink::RunnerLink(const rh_runner_api* api, rh_runner* runner, std::string name, TimerService* legacy_timers)
+RunnerLink::RunnerLink(const rh_runner_api* api, rh_runner* runner, std::string name, TimerService* legacy_timers,
+                       const rh_remote_attempts* remote)
     : api_(api),
       runner_(runner),
       name_(std::move(name)),
       inline_depth_(read_inline_depth(api, runner)),
-      legacy_timers_(has_set_host(api) ? nullptr : legacy_timers) {}
+      legacy_timers_(has_set_host(api) ? nullptr : legacy_timers),
+      remote_(remote) {}
 
 std::uint32_t RunnerLink::concurrency() const {
   if (api_->concurrency == nullptr) return 0;
@@ -85,6 +87,10 @@ bool RunnerLink::wait(rh_event* token, std::int64_t deadline, std::uint32_t flag
 void RunnerLink::yield() const {
   const LegacyCall call(legacy_timers_);
   api_->yield(runner_);
+}
+
+std::int32_t RunnerLink::execute_elsewhere(const rh_remote_attempt& attempt) const {
+  return remote_->execute(runner_, &attempt);
 }
 
 }  // namespace rh::host

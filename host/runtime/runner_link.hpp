@@ -24,7 +24,9 @@ class RunnerLink {
  public:
   // legacy_timers: for a runner without set_host, the timers its rh_host_api.timer_schedule
   // calls reach while the host is calling into it (nullptr: none).
-  RunnerLink(const rh_runner_api* api, rh_runner* runner, std::string name, TimerService* legacy_timers = nullptr);
+  // remote: the runner's RH_EXT_REMOTE_ATTEMPTS table, or nullptr.
+  RunnerLink(const rh_runner_api* api, rh_runner* runner, std::string name, TimerService* legacy_timers = nullptr,
+             const rh_remote_attempts* remote = nullptr);
 
   const std::string& name() const noexcept { return name_; }
   // Worker threads, or 0 when the runner does not say (concurrency is optional).
@@ -44,12 +46,18 @@ class RunnerLink {
   bool wait(rh_event* token, std::int64_t deadline, std::uint32_t flags = 0) const;
   void yield() const;
 
+  // Whether the runner executes attempts of library tasks in other processes.
+  bool runs_attempts_elsewhere() const noexcept { return remote_ != nullptr; }
+  // Hands the attempt to such a runner; its RH_TASK_* code (or RH_TASK_WORKER_LOST).
+  std::int32_t execute_elsewhere(const rh_remote_attempt& attempt) const;
+
  private:
   const rh_runner_api* api_;
   rh_runner* runner_;
   std::string name_;
   std::uint32_t inline_depth_;
   TimerService* legacy_timers_;  // non-null only for runners without set_host
+  const rh_remote_attempts* remote_;
 };
 
 // For a runner without set_host: the timers of the session whose host call into that runner

@@ -31,7 +31,7 @@ Session::~Session() {
 
 const LoadedPlugin& Session::load_library(const std::string& path, const std::string& expected_sha256) {
   LoadedPlugin plugin = loader_.load_task_library(path, expected_sha256);
-  registry_.add_library(*plugin.library, path);
+  registry_.add_library(*plugin.library, path, plugin.real_path);
   libraries_.push_back(std::move(plugin));
   return libraries_.back();
 }
@@ -58,6 +58,9 @@ void Session::start_runner(const std::string& name_or_path, const nlohmann::json
   const auto level = runner_is_from_elsewhere(path, options_.runner_dir) ? spdlog::level::info : spdlog::level::debug;
   spdlog::log(level, "runner '{}' is {}", name_or_path, plugin.real_path);
   auto runner = std::make_unique<RunnerInstance>(plugin, options, timers_);
+  std::vector<std::string> files;
+  for (const LoadedPlugin& library : libraries_) files.push_back(library.real_path);
+  runner->offer_libraries(files);
   runner->start();
   runner_ = std::move(runner);
   engine_ = std::make_unique<Engine>(EngineParts{registry_, runner_->link(), bus_, timers_, waiters_, store_.get()},

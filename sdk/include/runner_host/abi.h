@@ -553,6 +553,43 @@ typedef struct rh_runner_api {
   void (*set_host)(rh_runner* runner, const rh_runner_host* host);
 } rh_runner_api;
 
+/* ---------------------------------------------------------------- remote attempts */
+
+/*
+ * A runner that executes attempts in other processes (the process runner, the MPI runner)
+ * answers this id in rh_plugin_descriptor.get_extension. The engine then gives it each
+ * attempt of a task from a task library file as a description instead of calling the
+ * task's function itself; everything else (flows, tasks of a program's own library, hooks,
+ * retry conditions, cache keys) still runs in the host on the runner's work items. An
+ * extension, not a minor: runners and task libraries of ABI 1.0 to 1.3 load unchanged.
+ */
+#define RH_EXT_REMOTE_ATTEMPTS "rh.remote_attempts/1"
+
+/* What execute may return besides RH_TASK_*: the process that ran the attempt died or was
+ * killed (the run ends Crashed with the message given to ctx_set_error, verbatim). */
+#define RH_TASK_WORKER_LOST 16
+
+/* One attempt, described so that another process can run it. Valid during execute only. */
+typedef struct rh_remote_attempt {
+  uint32_t struct_size;
+  const rh_task_call* call; /* the call the engine would have made; call->ctx serves the attempt */
+  rh_str library_path;      /* the file of the task's library, as the host loaded it */
+  rh_time_ns deadline;      /* the attempt's timeout, or RH_DEADLINE_NONE */
+} rh_remote_attempt;
+
+typedef struct rh_remote_attempts {
+  uint32_t struct_size;
+  /* The task library files of the session, in load order, before start: every process
+   * the runner starts loads them. RH_ERROR with a message in err refuses them. [host-main] */
+  int32_t (*set_libraries)(rh_runner* runner, const rh_str* paths, size_t count, rh_error_sink* err);
+  /* Runs the attempt elsewhere and returns its RH_TASK_* code (or RH_TASK_WORKER_LOST),
+   * after handing its result or error to call->ctx through rh_host_api.ctx_set_result /
+   * ctx_set_error. The host calls made by the task's code there are made here, on the
+   * calling thread, with call->ctx. Called on a worker of this runner, inside the attempt.
+   * [runner-worker, may block] */
+  int32_t (*execute)(rh_runner* runner, const rh_remote_attempt* attempt);
+} rh_remote_attempts;
+
 /* ---------------------------------------------------------------- entry point */
 
 #define RH_PLUGIN_KIND_TASK_LIBRARY 1u

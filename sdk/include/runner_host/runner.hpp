@@ -44,6 +44,37 @@ class RunnerOptions {
     return static_cast<std::uint32_t>(it->get<long long>());
   }
 
+  // An integer option >= 0 (0 often meaning "no limit"); `fallback` when absent.
+  std::uint64_t non_negative_int(const std::string& key, std::uint64_t fallback) {
+    seen_.push_back(key);
+    auto it = options_.find(key);
+    if (it == options_.end()) return fallback;
+    if (!it->is_number_integer() || it->get<long long>() < 0) {
+      throw RunnerOptionError("option '" + key + "' must be an integer of 0 or more, got " + it->dump());
+    }
+    return it->get<std::uint64_t>();
+  }
+
+  // A number option >= 0 (seconds, say); `fallback` when absent.
+  double non_negative_number(const std::string& key, double fallback) {
+    seen_.push_back(key);
+    auto it = options_.find(key);
+    if (it == options_.end()) return fallback;
+    if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 1e9) {
+      throw RunnerOptionError("option '" + key + "' must be a number of 0 or more, got " + it->dump());
+    }
+    return it->get<double>();
+  }
+
+  // A string option; `fallback` when absent.
+  std::string string(const std::string& key, const std::string& fallback) {
+    seen_.push_back(key);
+    auto it = options_.find(key);
+    if (it == options_.end()) return fallback;
+    if (!it->is_string()) throw RunnerOptionError("option '" + key + "' must be a string, got " + it->dump());
+    return it->get<std::string>();
+  }
+
   // Call after reading every option: anything not read is an unknown key.
   void reject_unknown() const {
     for (auto it = options_.begin(); it != options_.end(); ++it) {
@@ -249,7 +280,8 @@ const rh_runner_api* runner_table() {
 }
 
 inline const rh_plugin_descriptor* runner_entry(const rh_host_offer* offer, const char* name, const char* version,
-                                                const rh_runner_api* table) noexcept {
+                                                const rh_runner_api* table,
+                                                const void* (*get_extension)(rh_str id) = nullptr) noexcept {
   accept_host(offer);
   static rh_plugin_descriptor descriptor{};
   descriptor = rh_plugin_descriptor{sizeof(rh_plugin_descriptor),
@@ -260,7 +292,7 @@ inline const rh_plugin_descriptor* runner_entry(const rh_host_offer* offer, cons
                                     to_rh_str(version),
                                     nullptr,
                                     table,
-                                    nullptr};
+                                    get_extension};
   return &descriptor;
 }
 
@@ -272,4 +304,11 @@ inline const rh_plugin_descriptor* runner_entry(const rh_host_offer* offer, cons
 #define RH_RUNNER_PLUGIN(NAME, VERSION, CLASS)                                                    \
   RH_EXTERN_C RH_EXPORT const rh_plugin_descriptor* rh_plugin_entry(const rh_host_offer* offer) { \
     return ::rh::detail::runner_entry(offer, NAME, VERSION, ::rh::detail::runner_table<CLASS>()); \
+  }
+
+// The same for a runner that offers extensions (rh_plugin_descriptor.get_extension):
+// GET_EXTENSION is a `const void* (rh_str id)` returning the table for an id, or nullptr.
+#define RH_RUNNER_PLUGIN_WITH_EXTENSIONS(NAME, VERSION, CLASS, GET_EXTENSION)                                    \
+  RH_EXTERN_C RH_EXPORT const rh_plugin_descriptor* rh_plugin_entry(const rh_host_offer* offer) {                \
+    return ::rh::detail::runner_entry(offer, NAME, VERSION, ::rh::detail::runner_table<CLASS>(), GET_EXTENSION); \
   }
