@@ -2,9 +2,11 @@
 // items run on the threads, in the host; the attempts of task library tasks among them go
 // to the thread's process as descriptions (RH_EXT_REMOTE_ATTEMPTS, docs/worker-protocol.md),
 // so a task that segfaults, aborts, exits or runs out of memory ends its run Crashed and
-// costs a process, never the host. A thread that waits runs queued work meanwhile (nested
-// on its stack, and so on its process's), as the sequential runner does: waiting never
-// deadlocks the pool, and no extra process is needed for nested runs.
+// costs a process, never the host. A thread that waits leaves queued work to idle threads;
+// when there are none it runs queued work meanwhile (nested on its stack, and so on its
+// process's), as the sequential runner does: waiting never deadlocks the pool, and no extra
+// process is needed for nested runs. What it cannot do is suspend: work it nests must end
+// before its own wait can (docs/runners.md).
 #include "lane.hpp"
 
 #include <runner_host/extensions.hpp>
@@ -105,7 +107,8 @@ class ProcessRunner final : public Runner {
       if (stopping_) throw std::logic_error("the process runner is shut down");
       queue_.push_back(Work{fn, arg});
     }
-    changed_.notify_one();
+    // Idle threads and waiting ones share one condition: each decides for itself.
+    changed_.notify_all();
   }
 
   void shutdown() override {
@@ -144,7 +147,9 @@ class ProcessRunner final : public Runner {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       if (event->is_set()) return true;
-      if (!queue_.empty()) {
+      // Work an idle thread can take is left to it: nested here, it would hold this wait
+      // up until it returned.
+      if (!queue_.empty() && idle_threads_ == 0) {
         const Work work = queue_.front();
         queue_.pop_front();
         lock.unlock();
@@ -188,12 +193,17 @@ class ProcessRunner final : public Runner {
     tl_runner = this;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
+      ++idle_threads_;
       changed_.wait(lock, [this] { return done_ || !queue_.empty(); });
+      --idle_threads_;
       if (queue_.empty()) return;  // done_
       const Work work = queue_.front();
       queue_.pop_front();
       ++busy_;
+      // One idle thread fewer: a waiting thread may now have to take what is left.
+      const bool more = !queue_.empty();
       lock.unlock();
+      if (more) changed_.notify_all();
       work.fn(work.arg);
       lock.lock();
       --busy_;
@@ -210,6 +220,7 @@ class ProcessRunner final : public Runner {
   std::condition_variable idle_;     // the queue ran dry with no item executing
   std::deque<Work> queue_;
   int busy_ = 0;
+  int idle_threads_ = 0;  // threads waiting for work in serve()
   bool started_ = false;
   bool stopping_ = false;
   bool done_ = false;

@@ -15,12 +15,16 @@ struct RunnerParam {
   std::string name;
   bool parallel;  // runs several task runs at once (false: one at a time)
   bool takes_max_workers;
+  // A task that waits frees its worker for any other work (false: the worker runs other
+  // work nested under the wait, which must end before the wait can).
+  bool suspends = true;
 };
 
 inline const std::vector<RunnerParam> kRunners = {
-    {"sequential", false, false},
+    {"sequential", false, false, false},
     {"fiber", true, true},
     {"tbb", true, true},
+    {"process", true, true, false},
 };
 
 inline std::string runner_param_name(const ::testing::TestParamInfo<RunnerParam>& info) { return info.param.name; }
