@@ -92,6 +92,8 @@ TEST_P(InterruptOnRunner, ExitsWith130AndReportsRunsThatNeverStarted) {
 INSTANTIATE_TEST_SUITE_P(Runners, InterruptOnRunner,
                          ::testing::Values(InterruptCase{"tbb", {"--max-workers", "4"}, "SLEEPERS RUNNING", 2, 3},
                                            InterruptCase{"fiber", {"--max-workers", "2"}, "SLEEPERS RUNNING", 2, 3},
+                                           // Three: the flow's thread sleeps while it watches the naps start.
+                                           InterruptCase{"process", {"--max-workers", "3"}, "SLEEPERS RUNNING", 2, 3},
                                            // The sequential runner runs nap 0 inside the flow's submit; once
                                            // interrupted, the flow's next submit throws CancelledError, so
                                            // nap 1 and the waiters never exist.
