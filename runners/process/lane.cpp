@@ -1,6 +1,6 @@
 #include "lane.hpp"
 
-#include "worker_protocol.hpp"
+#include "worker_messages.hpp"
 
 #include <runner_host/abi_text.hpp>
 #include <runner_host/detail/host.hpp>
@@ -254,54 +254,35 @@ std::int32_t Lane::serve(Frame& frame) {
 }
 
 void Lane::handle(Frame& frame, const std::string& payload) {
-  if (payload.empty()) throw Violation("sent an empty message");
-  const auto type = static_cast<Type>(static_cast<std::uint8_t>(payload[0]));
+  const worker_protocol::WorkerMessage m = worker_protocol::decode_from_worker(payload);
   const rh_host_api& host = detail::host();
-  wire::Reader in(payload);
-  in.u8();
-  switch (type) {
-    case Type::Done: {
-      const std::uint64_t id = in.u64();
-      const std::int32_t code = in.i32();
-      const bool has_result = in.boolean();
-      const std::string_view result = in.str();
-      const bool has_error = in.boolean();
-      const std::string_view error_type = in.str();
-      const std::string_view error_message = in.str();
-      in.expect_end();
-      if (id != frame.id)
-        throw Violation("reported the end of attempt " + std::to_string(id) + " while it ran attempt " +
+  switch (m.type) {
+    case Type::Done:
+      if (m.done.attempt != frame.id) {
+        throw Violation("reported the end of attempt " + std::to_string(m.done.attempt) + " while it ran attempt " +
                         std::to_string(frame.id));
-      if (code == RH_TASK_WORKER_LOST) throw Violation("reported a status only the runner may report");
+      }
       // Its last lines were written before its Done: they belong to this attempt.
       worker_->drain_output([this](std::string_view line, bool from_stderr) { log_output(line, from_stderr); });
-      if (has_result) host.ctx_set_result(frame.ctx(), to_rh_str(result));
-      if (has_error) host.ctx_set_error(frame.ctx(), to_rh_str(error_type), to_rh_str(error_message));
+      if (m.done.has_result) host.ctx_set_result(frame.ctx(), to_rh_str(m.done.result));
+      if (m.done.has_error) {
+        host.ctx_set_error(frame.ctx(), to_rh_str(m.done.error_type), to_rh_str(m.done.error_message));
+      }
       frame.done = true;
-      frame.code = code;
+      frame.code = m.done.code;
       return;
-    }
-    case Type::Log: {
-      const std::uint32_t level = std::min<std::uint32_t>(in.u32(), RH_LOG_CRITICAL);
-      const bool for_attempt = in.boolean();
-      const std::string_view logger = in.str();
-      const std::string_view message = in.str();
-      in.expect_end();
-      if (for_attempt) {
-        host.ctx_log(frame.ctx(), level, to_rh_str(message));
+    case Type::Log:
+      if (m.log.for_attempt) {
+        host.ctx_log(frame.ctx(), m.log.level, to_rh_str(m.log.message));
       } else {
-        host.log(level, to_rh_str(logger), to_rh_str(message));
+        host.log(m.log.level, to_rh_str(m.log.logger), to_rh_str(m.log.message));
       }
       return;
-    }
-    case Type::Call: answer_call(frame, payload); return;
+    case Type::Call: answer_call(frame, m.call); return;
     case Type::Release: {
-      const std::uint32_t kind = in.u32();
-      const std::uint64_t handle = in.u64();
-      in.expect_end();
-      const bool is_waitset = kind == static_cast<std::uint32_t>(worker_protocol::HandleKind::Waitset);
-      void* object = find_handle(handle, is_waitset);
-      handles_.erase(handle);
+      const bool is_waitset = m.release.kind == worker_protocol::HandleKind::Waitset;
+      void* object = find_handle(m.release.handle, is_waitset);
+      handles_.erase(m.release.handle);
       if (is_waitset) {
         host.waitset_destroy(static_cast<rh_waitset*>(object));
       } else {
@@ -310,42 +291,27 @@ void Lane::handle(Frame& frame, const std::string& payload) {
       return;
     }
     case Type::OutOfMemory: worker_->note_out_of_memory(); return;
-    default:
-      throw Violation("sent a message of type " + std::to_string(static_cast<unsigned>(payload[0]) & 0xffu) + " (" +
-                      worker_protocol::type_name(static_cast<std::uint8_t>(payload[0])) + ") out of place");
+    default: throw Violation("sent a message the decoder let through unhandled");  // unreachable
   }
 }
 
-void Lane::answer_call(Frame& frame, const std::string& payload) {
+void Lane::answer_call(Frame& frame, const worker_protocol::CallMessage& call) {
   const rh_host_api& host = detail::host();
   rh_context* ctx = frame.ctx();
-  wire::Reader in(payload);
-  in.u8();
-  const std::uint64_t id = in.u64();
-  const std::uint32_t op = in.u32();
   wire::Writer reply;
-  reply.u8(static_cast<std::uint8_t>(Type::Reply)).u64(id);
+  reply.u8(static_cast<std::uint8_t>(Type::Reply)).u64(call.id);
   ErrorCapture error;
-  switch (static_cast<Op>(op)) {
-    case Op::Sleep: {
-      const std::int64_t duration = in.i64();
-      in.expect_end();
-      reply.i32(host.ctx_sleep(ctx, duration));
-      break;
-    }
+  switch (call.op) {
+    case Op::Sleep: reply.i32(host.ctx_sleep(ctx, call.duration_ns)); break;
     case Op::Submit: {
-      const std::string_view task = in.str();
-      const std::string_view params = in.str();
-      const std::uint32_t count = in.count(12);
       std::vector<rh_dependency> deps;
-      deps.reserve(count);
-      for (std::uint32_t i = 0; i < count; ++i) {
-        const std::uint32_t flags = in.u32();
-        deps.push_back(rh_dependency{sizeof(rh_dependency), flags, static_cast<rh_run*>(find_handle(in.u64(), false))});
+      deps.reserve(call.dependencies.size());
+      for (const worker_protocol::Dependency& dep : call.dependencies) {
+        deps.push_back(
+            rh_dependency{sizeof(rh_dependency), dep.flags, static_cast<rh_run*>(find_handle(dep.run, false))});
       }
-      in.expect_end();
-      const rh_submit_request request{sizeof(rh_submit_request), to_rh_str(task), to_rh_str(params), deps.data(),
-                                      deps.size()};
+      const rh_submit_request request{sizeof(rh_submit_request), to_rh_str(call.task), to_rh_str(call.params),
+                                      deps.data(), deps.size()};
       rh_run* run = nullptr;
       const std::int32_t status = host.submit(ctx, &request, &run, &error.sink);
       if (status == RH_OK) {
@@ -356,16 +322,13 @@ void Lane::answer_call(Frame& frame, const std::string& payload) {
       break;
     }
     case Op::RunWait: {
-      auto* run = static_cast<rh_run*>(find_handle(in.u64(), false));
-      const std::int64_t deadline = in.i64();
-      in.expect_end();
-      const std::int32_t status = host.run_wait(run, deadline, &error.sink);
+      auto* run = static_cast<rh_run*>(find_handle(call.handle, false));
+      const std::int32_t status = host.run_wait(run, call.deadline, &error.sink);
       reply.i32(status).str(error.message_or_type());
       break;
     }
     case Op::RunSnapshot: {
-      auto* run = static_cast<rh_run*>(find_handle(in.u64(), false));
-      in.expect_end();
+      auto* run = static_cast<rh_run*>(find_handle(call.handle, false));
       reply.i32(RH_OK);
       host.run_snapshot(
           run,
@@ -375,32 +338,22 @@ void Lane::answer_call(Frame& frame, const std::string& payload) {
           &reply);
       break;
     }
-    case Op::WaitsetCreate: {
-      in.expect_end();
-      reply.i32(RH_OK).u64(add_handle(host.waitset_create(), true));
-      break;
-    }
+    case Op::WaitsetCreate: reply.i32(RH_OK).u64(add_handle(host.waitset_create(), true)); break;
     case Op::WaitsetAdd: {
-      auto* set = static_cast<rh_waitset*>(find_handle(in.u64(), true));
-      auto* run = static_cast<rh_run*>(find_handle(in.u64(), false));
-      in.expect_end();
+      auto* set = static_cast<rh_waitset*>(find_handle(call.handle, true));
+      auto* run = static_cast<rh_run*>(find_handle(call.run, false));
       host.waitset_add(set, run);
       reply.i32(RH_OK);
       break;
     }
     case Op::WaitsetNext: {
-      auto* set = static_cast<rh_waitset*>(find_handle(in.u64(), true));
-      const std::int64_t deadline = in.i64();
-      in.expect_end();
+      auto* set = static_cast<rh_waitset*>(find_handle(call.handle, true));
       rh_run* run = nullptr;
-      const std::int32_t status = host.waitset_next(set, deadline, &run);
+      const std::int32_t status = host.waitset_next(set, call.deadline, &run);
       reply.i32(status).u64(status == RH_OK ? host.run_id(run) : 0);
       break;
     }
     case Op::WaiterWait: {
-      const std::uint64_t run_id = in.u64();
-      const std::int64_t deadline = in.i64();
-      in.expect_end();
       rh_waiter* waiter = host.waiter_instance();
       struct Seen {
         bool any = false;
@@ -411,7 +364,7 @@ void Lane::answer_call(Frame& frame, const std::string& payload) {
         error.message = "the session's waiter is not available";
       } else {
         status = host.waiter_wait(
-            waiter, run_id, deadline,
+            waiter, call.run_id, call.deadline,
             [](void* out, const rh_run_view* view) {
               auto* s = static_cast<Seen*>(out);
               s->any = true;
@@ -428,7 +381,6 @@ void Lane::answer_call(Frame& frame, const std::string& payload) {
       }
       break;
     }
-    default: throw Violation("asked for host call " + std::to_string(op) + ", which does not exist");
   }
   worker_->send(reply.finish());  // if it is gone, the socket says so
 }

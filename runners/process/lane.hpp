@@ -5,6 +5,7 @@
 // A lane is touched by its own thread only, and by the runner after that thread ended.
 #pragma once
 
+#include "worker_messages.hpp"
 #include "worker_process.hpp"
 
 #include <runner_host/abi.h>
@@ -56,7 +57,7 @@ class Lane {
   struct Frame;  // one executing attempt of this lane (lane.cpp)
   std::int32_t serve(Frame& frame);
   void handle(Frame& frame, const std::string& payload);
-  void answer_call(Frame& frame, const std::string& payload);
+  void answer_call(Frame& frame, const worker_protocol::CallMessage& call);
   // Ends the process for a reason worth a line of its own, and fails every attempt on it.
   void lose_worker(const std::string& why);
   // Once no attempt runs on it: replaces a process that was lost or has served its share.

@@ -189,7 +189,7 @@ TEST_F(ProcessRunner, AWorkerThatSendsGarbageIsKilledAndItsRunCrashed) {
     std::string kind, says;
   };
   for (const Case& c : {Case{"oversized", "sent a malformed message (a frame of 2147483647 bytes is over the limit"},
-                        Case{"unknown_type", "sent a message of type 238 (unknown) out of place"},
+                        Case{"unknown_type", "sent a malformed message (a message of type 238 (unknown) out of place)"},
                         Case{"truncated", "sent a malformed message (a message ends in the middle of a field)"}}) {
     SCOPED_TRACE(c.kind);
     auto scope = run("garbage", {{"kind", c.kind}});
