@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   // Ctrl-C is the host's to handle: it asks the attempts to stop, then ends the workers.
   signal(SIGINT, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
+  // A task that crashes ends this process with its signal, which the host names in the
+  // run's state: no handler here (a sanitizer runtime's included) turns it into an exit.
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) signal(sig, SIG_DFL);
   // Lines, not 4 KiB blocks, so what a task prints reaches the host's log as it prints.
   setvbuf(stdout, nullptr, _IOLBF, 0);
 
