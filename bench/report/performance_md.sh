@@ -426,6 +426,44 @@ for key in store_lookup/raw:sqlite3 store_lookup/store; do
     "$(ratio "$median" "$raw")" "$target"
 done
 
+# --- 12. the process runner --------------------------------------------------------------------
+cat <<EOF
+
+## 12. The process runner
+
+$(num "$(get process_runs process/engine:noop items)" 0) no-op runs on 2 worker processes: a flow in the host submits the runs of a task library file,
+and every attempt crosses to a worker and back (a Run message, a Done message). Raw: the same number of one-byte round
+trips through \`/bin/cat\`, on 2 threads each with its own child (one message each way per run, nothing else). Peer:
+Python's \`concurrent.futures.ProcessPoolExecutor\` with 2 workers (the pool under Prefect's \`ProcessPoolTaskRunner\`),
+one \`submit\` per run, timed by the script after its pool warmed up (\`bench/peers/process_pool.py\`, run by
+\`/usr/bin/python3\` from the benchmark). \`bench/process_runs.cpp\`, one run each.
+
+| | runs/s | µs per run | engine's throughput vs this | target |
+|---|---:|---:|---:|---|
+EOF
+engine_rate="$(get process_runs process/engine:noop items_per_second)"
+for key in process/raw:pipe_round_trip process/peer:python_process_pool process/engine:noop; do
+  rate="$(get process_runs "$key" items_per_second)"
+  target=""
+  [ "$key" = process/engine:noop ] && target="≥ 50,000 runs/s: $(verdict "$(div 50000 "$rate")" 1)"
+  [ "$key" = process/peer:python_process_pool ] && target="≥ 10×: $(verdict "$(div 10 "$(div "$engine_rate" "$rate")")" 1)"
+  printf '| %s | %s | %s | %s | %s |\n' "$key" "$(num "$rate" 0)" "$(num "$(div "$(get process_runs "$key" ns_per_run)" 1000)" 2)" \
+    "$(ratio "$engine_rate" "$rate")" "$target"
+done
+noop_ms="$(get process_runs process/single_run:noop ms)"
+crash_ms="$(get process_runs process/single_run:segfault ms)"
+replace_ms="$(awk -v a="$crash_ms" -v b="$noop_ms" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else print a - b }')"
+cat <<EOF
+
+| | ms | target |
+|---|---:|---|
+| pool start: 2 workers spawned, libraries loaded, ready (mean of 20) | $(num "$(get process_runs process/pool_start ms)" 2) | ≤ 50 ms: $(verdict "$(get process_runs process/pool_start ms)" 50) |
+| one no-op run on 1 worker (mean of 200) | $(num "$noop_ms" 3) | |
+| one run whose worker segfaults, its replacement started and ready before the run ends (mean of 50) | $(num "$crash_ms" 3) | |
+| replacing a crashed worker: the difference of the two rows above | $(num "$replace_ms" 3) | ≤ 10 ms: $(verdict "$replace_ms" 10) |
+| $(num "$(get process_runs process/every_tenth_segfaults items)" 0) runs of which every tenth segfaults, all others Completed (checked): wall time | $(num "$(get process_runs process/every_tenth_segfaults ms)" 1) | published |
+EOF
+
 if [ -s "$dir/failures.txt" ]; then
   cat <<EOF
 

@@ -2,11 +2,11 @@
 // items run on the threads, in the host; the attempts of task library tasks among them go
 // to the thread's process as descriptions (RH_EXT_REMOTE_ATTEMPTS, docs/worker-protocol.md),
 // so a task that segfaults, aborts, exits or runs out of memory ends its run Crashed and
-// costs a process, never the host. A thread that waits leaves queued work to idle threads;
-// when there are none it runs queued work meanwhile (nested on its stack, and so on its
-// process's), as the sequential runner does: waiting never deadlocks the pool, and no extra
-// process is needed for nested runs. What it cannot do is suspend: work it nests must end
-// before its own wait can (docs/runners.md).
+// costs a process, never the host. A thread that waits leaves queued work to the others;
+// only when every thread waits does one run queued work meanwhile (nested on its stack, and
+// so on its process's), as the sequential runner does: waiting never deadlocks the pool,
+// and no extra process is needed for nested runs. What it cannot do is suspend: work it
+// nests must end before its own wait can (docs/runners.md).
 #include "lane.hpp"
 
 #include <runner_host/extensions.hpp>
@@ -97,6 +97,9 @@ class ProcessRunner final : public Runner {
       for (auto& lane : lanes_) lane->kill();
       throw;
     }
+    // Idle from the start, not from when each thread first waits: a waiting thread must not
+    // take a thread that is still starting for a busy one.
+    idle_threads_ = static_cast<int>(workers_);
     for (auto& lane : lanes_) threads_.emplace_back([this, l = lane.get()] { serve(*l); });
   }
 
@@ -145,26 +148,36 @@ class ProcessRunner final : public Runner {
     const bool may_help = tl_runner == this && (flags & RH_WAIT_SLEEP) == 0 && tl_help_depth < kMaxHelpDepth;
     if (!may_help) return event->wait(deadline);
     std::unique_lock<std::mutex> lock(mutex_);
+    ++waiting_;
     for (;;) {
-      if (event->is_set()) return true;
-      // Work an idle thread can take is left to it: nested here, it would hold this wait
-      // up until it returned.
-      if (!queue_.empty() && idle_threads_ == 0) {
+      if (event->is_set()) break;
+      // Queued work is nested here only when nothing else would ever run it: no thread is
+      // idle and every busy one waits too. Work nested under a wait holds the wait up until
+      // it returns, so it is the last resort, not a way to keep busy.
+      if (!queue_.empty() && idle_threads_ == 0 && waiting_ >= busy_) {
         const Work work = queue_.front();
         queue_.pop_front();
+        --waiting_;
         lock.unlock();
         ++tl_help_depth;
         work.fn(work.arg);
         --tl_help_depth;
         lock.lock();
+        ++waiting_;
         continue;
       }
       if (deadline == RH_DEADLINE_NONE) {
         changed_.wait(lock);
       } else if (changed_.wait_until(lock, time_point(deadline)) == std::cv_status::timeout) {
-        return event->is_set();
+        break;
       }
     }
+    --waiting_;
+    const bool set = event->is_set();
+    lock.unlock();
+    // One waiting thread fewer: another may now be the one that must take queued work.
+    changed_.notify_all();
+    return set;
   }
 
   void event_destroy(rh_event* e) override { delete as_event(e); }
@@ -193,12 +206,11 @@ class ProcessRunner final : public Runner {
     tl_runner = this;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      ++idle_threads_;
       changed_.wait(lock, [this] { return done_ || !queue_.empty(); });
-      --idle_threads_;
       if (queue_.empty()) return;  // done_
       const Work work = queue_.front();
       queue_.pop_front();
+      --idle_threads_;
       ++busy_;
       // One idle thread fewer: a waiting thread may now have to take what is left.
       const bool more = !queue_.empty();
@@ -207,6 +219,7 @@ class ProcessRunner final : public Runner {
       work.fn(work.arg);
       lock.lock();
       --busy_;
+      ++idle_threads_;
       if (queue_.empty() && busy_ == 0) idle_.notify_all();
     }
   }
@@ -220,7 +233,8 @@ class ProcessRunner final : public Runner {
   std::condition_variable idle_;     // the queue ran dry with no item executing
   std::deque<Work> queue_;
   int busy_ = 0;
-  int idle_threads_ = 0;  // threads waiting for work in serve()
+  int idle_threads_ = 0;  // threads not executing an item
+  int waiting_ = 0;       // worker threads in event_wait that could run queued work
   bool started_ = false;
   bool stopping_ = false;
   bool done_ = false;

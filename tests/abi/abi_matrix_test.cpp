@@ -36,8 +36,9 @@ const std::vector<HeaderSet> kHeaderSets = {
 
 void PrintTo(const HeaderSet& headers, std::ostream* out) { *out << headers.name; }
 
-// "c" stands for the C runner of the same header set.
-const std::vector<std::string> kMatrixRunners = {"sequential", "fiber", "tbb", "c"};
+// "c" stands for the C runner of the same header set. On "process" the task library's
+// attempts run in worker processes, which offer it the worker's own host table.
+const std::vector<std::string> kMatrixRunners = {"sequential", "fiber", "tbb", "process", "c"};
 
 class AbiMatrix : public ::testing::TestWithParam<std::tuple<HeaderSet, std::string>> {
  protected:

@@ -110,6 +110,22 @@ TEST_F(CTaskLibrary, OptionsFromCDriveRetries) {
   EXPECT_EQ(json::parse(run.result()), (json{{"attempt", 3}}));
 }
 
+// The same 1.0 library in plain C, loaded from its file, runs in the process runner's workers.
+TEST(CTaskLibraryInAWorker, RunsOnTheProcessRunner) {
+  EngineHarness harness("process", json{{"max_workers", 1}});
+  harness.session().load_library(test_plugin_path("abi_c_tasks"));
+  harness.engine();
+  const json params = {{"x", 1}, {"text", "héllo"}};
+  auto echo = harness.run_task("c_echo", params);
+  EXPECT_EQ(json::parse(echo->runs().at(0)->result()), params);
+  auto lucky = harness.run_task("c_third_time_lucky");
+  EXPECT_EQ(lucky->runs().at(0)->run_count(), 3u);
+  EXPECT_EQ(json::parse(lucky->runs().at(0)->result()), (json{{"attempt", 3}}));
+  auto fail = harness.run_task("c_fail");
+  ASSERT_NE(fail->runs().at(0)->error(), nullptr);
+  EXPECT_EQ(fail->runs().at(0)->error()->message, "failed in C");
+}
+
 // A task def that reports a struct_size smaller than ABI 1.0's rh_task_def (it ends before
 // the retry condition fields). Whatever lies past struct_size is not the plugin's: the
 // registry must refuse the def or ignore those fields, never use them.

@@ -237,9 +237,10 @@ TEST(CliPluginFiles, BareRunnerFileNameIsARunnerName) {
   fs::copy_file(std::string(RH_BIN_DIR) + "/runners/librh_runner_sequential.so", dir.path() / "tbb.so");
   ProcessOptions options;
   options.cwd = dir.path().string();
-  EXPECT_EQ(expect_usage_error(run_host({"--plugin", kTasks, "--task", "add", "--runner", "tbb.so"}, options)),
-            "runner-host: unknown runner 'tbb.so' (available: fiber, sequential, tbb); a runner plugin file is "
-            "given by a path, e.g. './tbb.so'");
+  EXPECT_EQ(
+      expect_usage_error(run_host({"--plugin", kTasks, "--task", "add", "--runner", "tbb.so"}, options)),
+      "runner-host: unknown runner 'tbb.so' (available: fiber, process, sequential, tbb); a runner plugin file is "
+      "given by a path, e.g. './tbb.so'");
 }
 
 // RUNNER_HOST_RUNNER_PATH is searched first: a name it shadows is said at info, and a

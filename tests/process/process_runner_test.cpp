@@ -250,7 +250,8 @@ TEST_F(ProcessRunner, OneRunInTenSegfaultingLeavesTheOtherNineComplete) {
 }
 
 TEST_F(ProcessRunner, AnInterruptStopsAttemptsAndKillsWhatDoesNotStop) {
-  host::Engine& engine = start({{"kill_grace_seconds", 0.2}});
+  // Three: the flow's thread waits for the two runs, which need a thread each.
+  host::Engine& engine = start({{"kill_grace_seconds", 0.2}, {"max_workers", 3}});
   std::unique_ptr<host::RunScope> scope = engine.open_scope();
   engine.start_root(*scope, *h_->registry().find("interrupted_flow"), json{{"task", "stuck_untimed"}}.dump());
   for (int i = 0; i < 2000; ++i) {

@@ -147,8 +147,11 @@ const Library& Worker::library(std::string_view path) {
   if (tasks == nullptr) throw std::runtime_error(plugin + ": " + error.type + ": " + error.message);
   Library loaded;
   loaded.path = file;
+  // An older library's task structs are smaller than ours: the stride is their own size,
+  // as the host reads them (the host already checked the table when it loaded the file).
+  const std::size_t stride = tasks->task_count > 0 ? tasks->tasks[0].struct_size : 0;
   for (std::size_t i = 0; i < tasks->task_count; ++i) {
-    const rh_task_def& def = tasks->tasks[i];
+    const auto& def = *reinterpret_cast<const rh_task_def*>(reinterpret_cast<const char*>(tasks->tasks) + i * stride);
     loaded.tasks.emplace(std::string(def.name.data, def.name.size), &def);
   }
   libraries_.push_back(std::move(loaded));
