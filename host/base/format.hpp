@@ -27,4 +27,11 @@ inline std::string format_duration(std::int64_t us) {
   return buffer;
 }
 
+// 1234567 -> "1,234,567": counts on the progress line.
+inline std::string format_count(std::uint64_t n) {
+  std::string digits = std::to_string(n);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<std::size_t>(i), 1, ',');
+  return digits;
+}
+
 }  // namespace rh::host

@@ -40,6 +40,7 @@ struct Flags {
   bool no_cache = false;
   bool refresh_cache = false;
   std::optional<std::string> resume;
+  bool no_progress = false;
 };
 
 // The command line as one line, each argument quoted for a POSIX shell where it needs it.
@@ -118,6 +119,7 @@ std::optional<std::string> merge_flags(const Flags& flags, RunConfig& config) {
   }
   config.no_cache = flags.no_cache;
   config.refresh_cache = flags.refresh_cache;
+  config.no_progress = flags.no_progress;
   if (flags.resume) {
     if (!config.store_enabled) return std::string("--resume reads the store: it cannot be combined with --no-store");
     config.resume = flags.resume;
@@ -159,6 +161,8 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
   app.add_option("--log-level", flags.log_level, "trace, debug, info (default), warn, error, critical, off")
       ->type_name("LEVEL");
   app.add_option("--log-format", flags.log_format, "text (default) or json")->type_name("FORMAT");
+  app.add_flag("--no-progress", flags.no_progress,
+               "No progress line on stderr (it is shown only on a terminal, with the text log format, outside CI)");
   app.add_option("--grace", flags.grace_seconds,
                  "Seconds to wait for runs asked to stop (interrupt, timeout) before abandoning them; default 2")
       ->type_name("SECONDS");

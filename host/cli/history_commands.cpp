@@ -6,6 +6,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/report_fields.hpp"
 #include "cli/run_table.hpp"
+#include "cli/state_colors.hpp"
 #include "store/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -158,7 +159,8 @@ void print_task_runs_table(std::ostream& out, Store& store, const std::string& f
   std::vector<RunRow> first, unfinished;  // the first kMaxRows + 1, and those that did not complete
   std::map<std::string, std::uint64_t> by_state;
   std::uint64_t total = 0;
-  RunTable table;
+  const bool color = terminal_colors(STDOUT_FILENO);
+  RunTable table(color);
   store.each_task_run(flow_run_id, [&](TaskRunRecord&& run) {
     ++total;
     ++by_state[std::string(state_name(run.state))];
@@ -181,7 +183,7 @@ void print_task_runs_table(std::ostream& out, Store& store, const std::string& f
   } else {
     for (const RunRow& row : shown) table.print(out, row);
   }
-  print_run_counts(out, total, by_state, every, shown.size(), "--all shows every one");
+  print_run_counts(out, total, by_state, every, shown.size(), "--all shows every one", color);
 }
 
 int store_error(std::ostream& err, const StoreError& e) {

@@ -160,7 +160,7 @@ void write_report_file(const std::string& path, const RunScope& scope, const std
                         [&](std::ostream& out) { write_report(out, scope, runner, interrupted, spool, store); });
 }
 
-void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_rows) {
+void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_rows, bool color) {
   const auto hold = scope.hold_retirement();  // every run once: retired (counted) or held
   const std::vector<RunRef> runs = scope.runs();
   const RunTally& retired = scope.retired_tally();
@@ -178,7 +178,7 @@ void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_row
     if (shown.size() > max_rows) shown.resize(max_rows);
   }
   std::vector<RunRow> rows;
-  RunTable table;
+  RunTable table(color);
   for (const Run* run : shown) {
     rows.push_back(RunRow{run->task().name, run->name(), std::string(state_name(run->state())),
                           std::to_string(run->run_count()), format_duration(run->total_run_time_us())});
@@ -189,7 +189,7 @@ void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_row
   std::map<std::string, std::uint64_t> by_state;
   add_counts(by_state, retired);
   for (const RunRef& run : runs) ++by_state[std::string(state_name(run->state()))];
-  print_run_counts(out, total, by_state, all, shown.size(), "see --report for all");
+  print_run_counts(out, total, by_state, all, shown.size(), "see --report for all", color);
 }
 
 }  // namespace rh::host

@@ -34,6 +34,6 @@ void write_report_file(const std::string& path, const RunScope& scope, const std
 // The table of task runs: task, run name, final state, attempts, duration. Beyond
 // max_rows runs it lists only the runs that did not complete (of the retired ones, those
 // the scope kept), then counts by state of every run.
-void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_rows = 50);
+void print_summary(std::ostream& out, const RunScope& scope, std::size_t max_rows = 50, bool color = false);
 
 }  // namespace rh::host

@@ -5,8 +5,10 @@
 #include "cli/exit_codes.hpp"
 #include "cli/exit_guard.hpp"
 #include "cli/logging.hpp"
+#include "cli/progress_line.hpp"
 #include "cli/run_outputs.hpp"
 #include "cli/signal_watcher.hpp"
+#include "cli/state_colors.hpp"
 #include "cli/store_commands.hpp"
 #include "engine/execution_context.hpp"
 #include "engine/resume_set.hpp"
@@ -103,10 +105,11 @@ std::string abandoned_names(const RunScope& scope) {
 
 // Runs the target from start to outputs, with the interrupt, grace-period and exit() paths.
 int run_to_the_end(Session& session, const TaskDef& target, const RunConfig& config, JsonlEventSink* events,
-                   std::shared_ptr<ResumeSet> resume, std::ostream& out, std::ostream& err) {
+                   std::shared_ptr<ResumeSet> resume, ProgressLine* progress, std::ostream& out, std::ostream& err) {
   Engine& engine = session.engine();
   RunOutputs outputs(config, out, err);
   outputs.set_store(session.store());
+  outputs.set_progress(progress);
   std::unique_ptr<RunScope> scope = session.open_scope();
   scope->set_provenance(RunProvenance{config.command_line, session.runner_name()});
   scope->set_resume(std::move(resume));
@@ -150,6 +153,7 @@ int run_to_the_end(Session& session, const TaskDef& target, const RunConfig& con
     const ExecutionContext context = current_context();
     Run* run = context.attempt != nullptr ? context.attempt->run : nullptr;
     const std::string who = run != nullptr ? "task run '" + run->name() + "'" : std::string("code of a task library");
+    outputs.stop_progress();
     err << "runner-host: " << who << " called exit(" << status
         << ") while runs were in progress; the host stops (--runner process isolates tasks)\n";
     engine.interrupt("stopping");
@@ -165,8 +169,14 @@ int run_to_the_end(Session& session, const TaskDef& target, const RunConfig& con
   const std::uint32_t workers = engine.runner().concurrency();  // 0: the runner does not say
   spdlog::debug("running {} '{}' on runner '{}'{}", target.is_flow ? "flow" : "task", target.name,
                 session.runner_name(), workers == 0 ? std::string() : " (" + std::to_string(workers) + " workers)");
+  if (progress != nullptr) progress->start(session.events());
+  struct StopProgress {  // on every way out: the line must not outlive the session's event bus
+    RunOutputs& outputs;
+    ~StopProgress() { outputs.stop_progress(); }
+  } stop_progress{outputs};
   session.start_root(*scope, target, params);
   session.wait(*scope);
+  outputs.stop_progress();
 
   const std::int64_t executing = wait_for_abandoned_attempts(engine, config.grace_seconds, signals);
   if (executing > 0) {
@@ -222,6 +232,12 @@ int run_command(const RunConfig& given, const std::filesystem::path& exe_dir, st
     configure_logging(config.log_level, config.log_format);
   } catch (const LoggingError& e) {
     return usage_error(config.source == "command line" ? e.what() : config.source + ": log: " + e.what());
+  }
+  // Set up now, while no other thread logs; drawn once the runs start.
+  std::shared_ptr<ProgressLine> progress;
+  if (progress_wanted(config.no_progress, config.log_format)) {
+    progress = std::make_shared<ProgressLine>(stderr, terminal_colors(STDERR_FILENO));
+    ProgressLine::print_logs_above(progress);
   }
   if (config.plugins.empty()) {
     return usage_error("no task library given (use --plugin FILE, or \"plugins\" in a config file)");
@@ -288,7 +304,7 @@ int run_command(const RunConfig& given, const std::filesystem::path& exe_dir, st
       return usage_error(e.what());
     }
   }
-  return run_to_the_end(session, *target, config, events.get(), std::move(resume), out, err);
+  return run_to_the_end(session, *target, config, events.get(), std::move(resume), progress.get(), out, err);
 }
 
 }  // namespace rh::host

@@ -60,6 +60,7 @@ struct RunConfig {
   bool no_cache = false;                      // --no-cache
   bool refresh_cache = false;                 // --refresh-cache
   std::optional<std::string> resume;          // --resume ID|last
+  bool no_progress = false;                   // --no-progress (cli/progress_line.hpp)
   std::string command_line;                   // as the store records it
 };
 

@@ -3,6 +3,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/logging.hpp"
 #include "cli/report.hpp"
+#include "cli/state_colors.hpp"
 
 #include <string>
 
@@ -43,12 +44,13 @@ void RunOutputs::print_outcome() const {
           "task run '" + run.name() + "' ended " + std::string(state_name(run.state())) + ": " +
               (error != nullptr ? error->type + ": " + error->message : std::string(run.message(run.current()))));
     }
-    if (runs.size() > 1) print_summary(out_, *scope_);
+    if (runs.size() > 1) print_summary(out_, *scope_, 50, terminal_colors(STDOUT_FILENO));
     return;
   }
-  print_summary(out_, *scope_);
+  print_summary(out_, *scope_, 50, terminal_colors(STDOUT_FILENO));
   const Run& flow = *scope_->flow_run();
-  out_ << "flow " << target_->name << " (" << flow.name() << ") " << state_name(flow.state());
+  out_ << "flow " << target_->name << " (" << flow.name() << ") "
+       << colored(state_name(flow.state()), flow.state(), terminal_colors(STDOUT_FILENO));
   if (is_completed(flow.state())) {
     out_ << ": " << (flow.result().empty() ? std::string("null") : flow.result());
   } else if (state_name(flow.state()) == "Cancelled" || flow.error() == nullptr) {
@@ -74,6 +76,7 @@ nlohmann::json RunOutputs::store_outcome(int& status) const {
 }
 
 int RunOutputs::write(bool interrupted, int status) {
+  stop_progress();
   print_outcome();
   out_.flush();
   const nlohmann::json store = store_outcome(status);

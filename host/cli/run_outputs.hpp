@@ -5,6 +5,7 @@
 // claims it first writes it; the other finds it taken.
 #pragma once
 
+#include "cli/progress_line.hpp"
 #include "cli/report_spool.hpp"
 #include "cli/run_config.hpp"
 #include "engine/run_scope.hpp"
@@ -31,6 +32,11 @@ class RunOutputs {
 
   // The store the runs are recorded in (none: nothing to say about it).
   void set_store(Store* store) noexcept { store_ = store; }
+  // The progress line on stderr, if shown: erased before anything else is written there.
+  void set_progress(ProgressLine* progress) noexcept { progress_ = progress; }
+  void stop_progress() {
+    if (progress_ != nullptr) progress_->stop();
+  }
 
   // Whether every run of the scope completed.
   bool every_run_completed() const;
@@ -56,6 +62,7 @@ class RunOutputs {
   std::string runner_;
   const JsonlEventSink* events_ = nullptr;
   Store* store_ = nullptr;
+  ProgressLine* progress_ = nullptr;
   std::unique_ptr<ReportSpool> spool_;
   std::atomic<bool> claimed_{false};
 };

@@ -18,6 +18,8 @@ struct RunRow {
 
 class RunTable {
  public:
+  // color: the state column in the states' colours (cli/state_colors.hpp).
+  explicit RunTable(bool color = false) : color_(color) {}
   // Widens the columns to fit `row`.
   void fit(const RunRow& row);
   void print_header(std::ostream& out) const;
@@ -25,11 +27,14 @@ class RunTable {
 
  private:
   std::size_t task_ = 4, name_ = 3, state_ = 5;  // the headers' widths
+  bool color_;
 };
 
 // "12 task runs: 10 Completed, 2 Failed", plus, when not every run was listed,
-// " (showing <shown> that did not complete; <how_to_see_all>)".
+// " (showing <shown> that did not complete; <how_to_see_all>)". When none was listed (every
+// run completed) a table of the counts comes first, under a header: the output never ends in
+// a bare line of counts.
 void print_run_counts(std::ostream& out, std::uint64_t total, const std::map<std::string, std::uint64_t>& by_state,
-                      bool listed_all, std::size_t shown, const char* how_to_see_all);
+                      bool listed_all, std::size_t shown, const char* how_to_see_all, bool color = false);
 
 }  // namespace rh::host

@@ -247,9 +247,15 @@ void Engine::on_done(Run& run, DoneFn fn, void* arg) {
   if (now) fn(arg, &run);
 }
 
+LogFields log_fields_of(const Run& run) {
+  return LogFields{run.id(), run.flow_run_id(), run.name(), run.task().name, run.run_count()};
+}
+
 void Engine::log_for(const Run& run, std::uint32_t level, std::string_view message) const {
   const auto lvl = static_cast<spdlog::level::level_enum>(std::min<std::uint32_t>(level, RH_LOG_CRITICAL));
-  spdlog::log(lvl, "[{}] {}", run.name(), message);
+  const LogFields fields = log_fields_of(run);
+  const ScopedLogFields about(fields);  // the formatters name the run
+  spdlog::log(lvl, "{}", message);
 }
 
 }  // namespace rh::host

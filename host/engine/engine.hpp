@@ -5,6 +5,7 @@
 // upstreams, a tag slot or a retry delay: those waits are callbacks and timers.
 #pragma once
 
+#include "base/log_fields.hpp"
 #include "engine/run.hpp"
 #include "engine/run_ref.hpp"
 #include "engine/run_scope.hpp"
@@ -358,5 +359,8 @@ class Engine {
 // A snapshot of a run for hooks, retry conditions and the host API. Pointers into `run`:
 // valid while the caller keeps the run unchanged (holds its lock or owns its phase).
 rh_run_view make_run_view(const Run& run);
+
+// What log lines about `run` carry (base/log_fields.hpp); views into the run, as above.
+LogFields log_fields_of(const Run& run);
 
 }  // namespace rh::host

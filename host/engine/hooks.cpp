@@ -69,7 +69,13 @@ void Engine::run_hooks(Run& run, std::uint32_t kind) {
                 : "running hook '" + name + "' in response to entering state '" + std::string(state) + "'");
     const rh_run_view view = make_run_view(run);
     ErrorCapture error;
-    if (hook->call(hook->user_data, &view, &error.sink) != RH_OK) {
+    const LogFields fields = log_fields_of(run);
+    std::int32_t status;
+    {
+      const ScopedLogFields about(fields);  // what the hook logs (RunInfo::log) names the run
+      status = hook->call(hook->user_data, &view, &error.sink);
+    }
+    if (status != RH_OK) {
       log_for(run, RH_LOG_ERROR,
               std::string(hook_kind_name(kind)) + " hook '" + name + "' raised " + error.type + ": " + error.message +
                   "; the run's state is unchanged");

@@ -79,6 +79,8 @@ bool Engine::fail_inputs(Run& run, const char* error_type, const char* what_fail
     std::lock_guard<SpinLock> lock(run.lock());
     run.set_error(error_type, why);
   }
+  // Logged as a task's own failure is (retry.cpp): it ends the run as surely.
+  log_for(run, RH_LOG_ERROR, std::string(what_failed) + why);
   end_run(run, StateId::Failed, what_failed + why);
   return false;
 }

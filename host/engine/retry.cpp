@@ -37,7 +37,12 @@ Engine::RetryDecision Engine::decide_retry(Run& run, FailureKind kind, bool ask_
     view.state_type = RH_STATE_FAILED;
     view.state_name = to_rh_str(kind == FailureKind::Exception ? "Failed" : "TimedOut");
     ErrorCapture error;
-    const std::int32_t answer = task.retry_condition(task.retry_condition_user_data, &view, &error.sink);
+    const LogFields fields = log_fields_of(run);
+    std::int32_t answer;
+    {
+      const ScopedLogFields about(fields);  // what the condition logs (RunInfo::log) names the run
+      answer = task.retry_condition(task.retry_condition_user_data, &view, &error.sink);
+    }
     if (answer < 0) {
       log_for(run, RH_LOG_ERROR,
               "retry condition raised " + error.type + ": " + error.message + "; the run is not retried");

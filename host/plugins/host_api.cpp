@@ -46,7 +46,13 @@ void* api_alloc(size_t size) { return std::malloc(size == 0 ? 1 : size); }
 void api_free(void* ptr) { std::free(ptr); }
 
 void api_log(uint32_t level, rh_str logger, rh_str message) {
-  spdlog::log(level_of(level), "{}: {}", to_string_view(logger), to_string_view(message));
+  // No logger name: a line about the run the engine set as current (a hook's RunInfo::log),
+  // which the formatters name already.
+  if (logger.size == 0) {
+    spdlog::log(level_of(level), "{}", to_string_view(message));
+  } else {
+    spdlog::log(level_of(level), "{}: {}", to_string_view(logger), to_string_view(message));
+  }
 }
 
 rh_time_ns api_now_ns() { return monotonic_ns(); }

@@ -124,3 +124,81 @@ TEST(CliLogging, DebugLevelNamesTheRunnerAndItsWorkers) {
 }
 
 }  // namespace
+
+namespace {
+
+// The JSON line of `needle` (a message), or null.
+json json_line_with_message(const std::string& err, const std::string& message) {
+  for (const std::string& line : lines_of(err)) {
+    const json entry = json::parse(line, nullptr, false);
+    if (entry.is_object() && entry.value("message", "") == message) return entry;
+  }
+  return nullptr;
+}
+
+// A line about a run gives the run's identity as fields; the message is the task's own text.
+TEST(CliLogging, JsonLinesAboutARunCarryItsFields) {
+  TempDir dir;
+  const ProcessResult r =
+      run_chatty({"--log-format", "json", "--log-level", "debug", "--report", dir.file("report.json")});
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  const json line = json_line_with_message(r.err, "chatty-warn-line");
+  ASSERT_TRUE(line.is_object()) << describe(r);
+  EXPECT_EQ(line.at("task"), "chatty");
+  EXPECT_EQ(line.at("attempt"), 1);
+  ASSERT_TRUE(line.at("run_id").is_number_unsigned());
+  ASSERT_TRUE(line.at("flow_run_id").is_number_unsigned());
+  EXPECT_NE(line.at("run_id"), line.at("flow_run_id"));
+  // The same run as the report's: its id, its name, the flow run's id.
+  const json report = parse_json_file(dir.file("report.json"));
+  bool found = false;
+  for (const json& run : report.at("task_runs")) {
+    if (run.at("task") != "chatty") continue;
+    found = true;
+    EXPECT_EQ(line.at("run_id"), run.at("id"));
+    EXPECT_EQ(line.at("run_name"), run.at("name"));
+  }
+  EXPECT_TRUE(found) << r.out;
+  EXPECT_EQ(line.at("flow_run_id"), report.at("flow").at("id"));
+  // A line about no run has none of them.
+  bool host_line_seen = false;
+  for (const std::string& text : lines_of(r.err)) {
+    const json entry = json::parse(text);
+    if (entry.at("message").get<std::string>().rfind("running flow 'chatty_flow'", 0) != 0) continue;
+    host_line_seen = true;
+    EXPECT_FALSE(entry.contains("run_id")) << text;
+    EXPECT_FALSE(entry.contains("task")) << text;
+  }
+  EXPECT_TRUE(host_line_seen) << describe(r);
+}
+
+// Hooks log through RunInfo::log, attributed to their run as a task's own lines are.
+TEST(CliLogging, AHookLogsAboutItsRun) {
+  const ProcessResult text = run_chatty({});
+  EXPECT_THAT(text.err, testing::MatchesRegex("(.|\n)*\\[warning\\] \\[kaput-[0-9a-f]{3}\\] kaput-hook-line\n(.|\n)*"))
+      << describe(text);
+  const ProcessResult r = run_chatty({"--log-format", "json"});
+  const json line = json_line_with_message(r.err, "kaput-hook-line");
+  ASSERT_TRUE(line.is_object()) << describe(r);
+  EXPECT_EQ(line.at("level"), "warning");
+  EXPECT_EQ(line.at("task"), "kaput");
+  EXPECT_THAT(line.at("run_name").get<std::string>(), testing::StartsWith("kaput-"));
+}
+
+// A run whose name cannot be rendered fails, and says so in the log as any failure does.
+TEST(CliLogging, ARunNameThatCannotBeRenderedIsLogged) {
+  const ProcessResult r = run_host({"--plugin", kTasks, "--flow", "misnamed_flow", "--log-format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  bool logged = false;
+  for (const std::string& text : lines_of(r.err)) {
+    const json entry = json::parse(text);
+    if (entry.value("task", "") != "named") continue;
+    logged = true;
+    EXPECT_EQ(entry.at("level"), "error");
+    EXPECT_THAT(entry.at("message").get<std::string>(), HasSubstr("Could not name the run: "));
+    EXPECT_THAT(entry.at("message").get<std::string>(), HasSubstr("missing"));
+  }
+  EXPECT_TRUE(logged) << describe(r);
+}
+
+}  // namespace

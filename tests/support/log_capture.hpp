@@ -3,6 +3,8 @@
 // that threw). Create it before the code that logs starts (threads included).
 #pragma once
 
+#include "base/log_fields.hpp"
+
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -63,7 +65,13 @@ class LogCapture {
 
    protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
-      lines_.push_back(LogLine{msg.level, std::string(msg.payload.data(), msg.payload.size())});
+      // As the host's text format writes it: "[run-name] " first for a line about a run.
+      std::string text;
+      if (const rh::host::LogFields* run = rh::host::current_log_fields()) {
+        text = "[" + std::string(run->run_name) + "] ";
+      }
+      text.append(msg.payload.data(), msg.payload.size());
+      lines_.push_back(LogLine{msg.level, std::move(text)});
     }
     void flush_() override {}
 

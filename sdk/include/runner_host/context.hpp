@@ -6,6 +6,7 @@
 #include <runner_host/detail/status.hpp>
 #include <runner_host/future.hpp>
 #include <runner_host/json.hpp>
+#include <runner_host/log_level.hpp>
 #include <runner_host/transaction.hpp>
 
 #include <chrono>
@@ -15,15 +16,6 @@
 #include <vector>
 
 namespace rh {
-
-enum class LogLevel : std::uint32_t {
-  trace = RH_LOG_TRACE,
-  debug = RH_LOG_DEBUG,
-  info = RH_LOG_INFO,
-  warn = RH_LOG_WARN,
-  error = RH_LOG_ERROR,
-  critical = RH_LOG_CRITICAL,
-};
 
 // A list parameter that flow.map() passes whole to every run instead of mapping over it.
 inline json unmapped(json value) { return json{{"$rh_unmapped", std::move(value)}}; }

@@ -4,10 +4,12 @@
 #include <runner_host/detail/host.hpp>
 #include <runner_host/detail/status.hpp>
 #include <runner_host/json.hpp>
+#include <runner_host/log_level.hpp>
 #include <runner_host/state.hpp>
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace rh {
 
@@ -35,6 +37,13 @@ struct RunInfo {
         result(parse_or_null(view.result_json)),
         error_type(to_string_view(view.error_type)),
         error_message(to_string_view(view.error_message)) {}
+
+  // A line in the host's log about this run, for hooks and retry conditions: while one runs
+  // the host knows its run, so the line is named as ctx.log() names a task's (text
+  // "[run-name] message"; JSON run_id, run_name, task, flow_run_id and attempt fields).
+  void log(LogLevel level, std::string_view message) const {
+    detail::host().log(static_cast<std::uint32_t>(level), rh_str{nullptr, 0}, to_rh_str(message));
+  }
 
  private:
   static json parse_or_null(rh_str text) {

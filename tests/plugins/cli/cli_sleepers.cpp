@@ -25,6 +25,7 @@ json nap(rh::TaskContext& ctx, const json& p) {
   say("nap " + std::to_string(p.value("index", 0)) + " running");
   const double seconds = p.value("seconds", 300.0);
   for (double slept = 0; slept < seconds; slept += 0.05) ctx.sleep_seconds(0.05);
+  ctx.log(rh::LogLevel::info, "nap " + std::to_string(p.value("index", 0)) + " rested");
   return "rested";
 }
 

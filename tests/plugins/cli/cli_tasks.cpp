@@ -1,5 +1,6 @@
 // Task library for the CLI tests: two flows (so --flow is required), tasks with declared
-// options, a task that fails on its first attempt only, and a task that logs at each level.
+// options, a task that fails on its first attempt only, a task that logs at each level, one
+// whose failure hook logs, and one whose run name cannot be rendered.
 #include <runner_host/sdk.hpp>
 
 #include <stdexcept>
@@ -42,14 +43,24 @@ static json chatty_flow(rh::FlowContext& flow, const json&) {
   return json{{"chatty", c.result()}};
 }
 
+// A run whose name template names a parameter it is not given: it fails before it starts.
+static json misnamed_flow(rh::FlowContext& flow, const json&) {
+  flow.submit("named", json{{"x", 1}}).wait();
+  return nullptr;
+}
+
 RH_TASK_LIBRARY(lib) {
   lib.name("cli_tasks").version("2.3.4");
   lib.task("add", add).description("adds a and b").retries(3).tags({"math"});
-  lib.task("kaput", kaput).description("always fails");
+  lib.task("kaput", kaput).description("always fails").on_failure([](const rh::RunInfo& run) {
+    run.log(rh::LogLevel::warn, "kaput-hook-line");
+  });
+  lib.task("named", echo).task_run_name("named-{missing}");
   lib.task("flaky", flaky).description("fails once, then succeeds");
   lib.task("echo", echo);
   lib.task("chatty", chatty);
   lib.flow("sum", sum_flow).description("adds two numbers in a task");
   lib.flow("echo_flow", echo_flow).description("echoes its parameters through a task");
   lib.flow("chatty_flow", chatty_flow);
+  lib.flow("misnamed_flow", misnamed_flow);
 }
