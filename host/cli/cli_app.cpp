@@ -177,6 +177,16 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
 
   CLI::App* list = app.add_subcommand("list", "List the tasks and flows of task libraries, with their options");
   list->fallthrough();
+  // Its own options, so that `list --help` shows them (the top-level ones work here too).
+  list->add_option("-p,--plugin", flags.plugins, "Task library to list (repeatable)")->type_name("FILE");
+  list->add_option("-c,--config", flags.config, "JSON config file: its plugins are listed")->type_name("FILE");
+  list->add_option("-r,--runner", flags.runner, "Also say which file this runner name resolves to")
+      ->type_name("NAME|FILE");
+  list->add_flag("--allow-untrusted-plugins", flags.allow_untrusted_plugins,
+                 "Load plugin files others than their owner and root can write");
+  list->footer(
+      "Exit status: 0 listed, 2 no library given, or a config or plugin error (nothing listed).\n"
+      "Docs: docs/cli.md (list).");
   CLI::App* runners = app.add_subcommand("runners", "List the runners found next to runner-host");
 
   // The store's subcommands (docs/store.md). --store, --config and --flow are the global

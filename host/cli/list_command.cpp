@@ -32,7 +32,7 @@ void print_defs(std::ostream& out, const char* heading, const std::vector<const 
 
 int list_command(const RunConfig& config, const std::filesystem::path& exe_dir, std::ostream& out, std::ostream& err) {
   if (config.plugins.empty()) {
-    err << "runner-host: list needs at least one --plugin FILE\n";
+    err << "runner-host: list needs a task library: --plugin FILE, or --config FILE with \"plugins\"\n";
     return kExitUsage;
   }
   SessionOptions options;

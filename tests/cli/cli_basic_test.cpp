@@ -144,6 +144,30 @@ TEST(CliBasic, ListShowsTasksAndFlowsWithDescriptionsAndOptions) {
   EXPECT_LT(r.out.find("  flows:"), r.out.find("  tasks:"));
 }
 
+TEST(CliBasic, ListHelpShowsItsOptionsAndExitCodes) {
+  const ProcessResult r = run_host({"list", "--help"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  for (const char* part :
+       {"-p,--plugin", "-c,--config", "-r,--runner", "--allow-untrusted-plugins", "Exit status: 0 listed, 2 "}) {
+    EXPECT_THAT(r.out, HasSubstr(part)) << r.out;
+  }
+  // Not the run's exit codes.
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("130 interrupted"))) << r.out;
+}
+
+TEST(CliBasic, ListWithNoLibraryNamesBothWaysToGiveOne) {
+  const std::string line = expect_usage_error(run_host({"list"}));
+  EXPECT_EQ(line, "runner-host: list needs a task library: --plugin FILE, or --config FILE with \"plugins\"");
+}
+
+TEST(CliBasic, ListTakesItsLibrariesFromAConfigFile) {
+  TempDir dir;
+  write_file(dir.file("c.json"), json{{"plugins", {kNoFlow}}}.dump());
+  const ProcessResult r = run_host({"list", "--config", dir.file("c.json")});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_THAT(r.out, HasSubstr("cli_noflow 0.1.0 ("));
+}
+
 TEST(CliBasic, ListTwoLibraries) {
   const ProcessResult r = run_host({"list", "--plugin", kDemo, "--plugin", kNoFlow});
   ASSERT_EQ(r.exit_code, 0) << describe(r);
