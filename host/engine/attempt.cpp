@@ -18,6 +18,9 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
   run.lock().lock();
   const StateId state = run.started() ? StateId::Retrying : StateId::Running;
   run.count_attempt();
+  // This attempt's number, read now: once its timeout is armed the timer may take the run
+  // over and start the next attempt, which counts itself on another thread.
+  const std::uint32_t attempt_number = run.run_count();
   run.clear_error();  // the previous attempt's error does not belong to this one
   run.lock().unlock();
   if (!enter(run, state)) return AttemptEnd::Finished;  // ended Crashed: an engine bug
@@ -37,7 +40,7 @@ Engine::AttemptEnd Engine::run_attempt(Run& run, std::uint32_t inline_depth) {
                           reinterpret_cast<rh_context*>(&ctx),
                           run.id(),
                           run.flow_run_id(),
-                          run.run_count(),
+                          attempt_number,
                           rh_str{task.name.data(), task.name.size()},
                           rh_str{name.data(), name.size()},
                           rh_str{params.data(), params.size()}};

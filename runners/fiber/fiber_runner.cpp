@@ -59,6 +59,13 @@ class FiberRunner final : public rh::Runner {
     tallies_ = std::make_unique<Tally[]>(workers_ + 1);
     for (std::uint32_t i = 0; i < workers_; ++i) worker_state_.push_back(std::make_unique<WorkerState>(*stacks_));
     for (std::uint32_t i = 0; i < workers_; ++i) threads_.emplace_back([this, i] { worker_main(i); });
+    if constexpr (rh_fiber::kAnnotatedSwitches) {
+      // Other threads wake a worker through its scheduler (libboost_fiber's notify()), ordered
+      // after the scheduler's creation only by that library's uninstrumented atomics: waiting
+      // here for every worker to have installed its own makes the order one TSan sees.
+      std::unique_lock<std::mutex> lock(idle_mutex_);
+      idle_cv_.wait(lock, [this] { return schedulers_installed_ == workers_; });
+    }
   }
 
   void submit(rh_work_fn fn, void* arg) override {
@@ -142,6 +149,11 @@ class FiberRunner final : public rh::Runner {
       boost::fibers::use_scheduling_algorithm<rh_fiber::AnnotatedRoundRobin>(state.stacks.stack_size(),
                                                                              &state.annotations);
       release_hook = rh_fiber::StackReleaseHook{&forget_stack, state.annotations};
+      {
+        std::lock_guard<std::mutex> lock(idle_mutex_);
+        ++schedulers_installed_;
+      }
+      idle_cv_.notify_all();
     }
     rh_fiber::Stack stack;
     bool have_stack = false;
@@ -236,6 +248,7 @@ class FiberRunner final : public rh::Runner {
   std::unique_ptr<Tally[]> tallies_;  // workers_ + 1
   std::mutex idle_mutex_;
   std::condition_variable idle_cv_;
+  std::uint32_t schedulers_installed_ = 0;  // sanitized builds: workers whose scheduler is in place
 };
 
 }  // namespace

@@ -104,13 +104,13 @@ class ProcessRunner final : public Runner {
   }
 
   void submit(rh_work_fn fn, void* arg) override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!started_) throw std::logic_error("the process runner is not started");
-      if (stopping_) throw std::logic_error("the process runner is shut down");
-      queue_.push_back(Work{fn, arg});
-    }
-    // Idle threads and waiting ones share one condition: each decides for itself.
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!started_) throw std::logic_error("the process runner is not started");
+    if (stopping_) throw std::logic_error("the process runner is shut down");
+    queue_.push_back(Work{fn, arg});
+    // Idle threads and waiting ones share one condition: each decides for itself. Notified
+    // under the lock: a submitter off the runner's threads (the timer's retry) may otherwise
+    // still be in notify_all when the item has run, shutdown() returned and the runner is gone.
     changed_.notify_all();
   }
 

@@ -256,7 +256,10 @@ TEST_F(ProcessRunner, AnInterruptStopsAttemptsAndKillsWhatDoesNotStop) {
   engine.start_root(*scope, *h_->registry().find("interrupted_flow"), json{{"task", "stuck_untimed"}}.dump());
   for (int i = 0; i < 2000; ++i) {
     int running = 0;
-    for (const host::RunRef& r : scope->runs()) running += r->state() == host::StateId::Running ? 1 : 0;
+    for (const host::RunRef& r : scope->runs()) {
+      std::lock_guard<host::SpinLock> lock(r->lock());  // the engine changes it meanwhile
+      running += r->state() == host::StateId::Running ? 1 : 0;
+    }
     if (running == 2) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
