@@ -156,6 +156,34 @@ void write_file_atomically(const std::string& path, const char* what, const std:
   }
 }
 
+std::FILE* open_scratch_file(const std::string& near, const char* what) {
+  std::filesystem::path dir = std::filesystem::path(near).parent_path();
+  if (dir.empty()) dir = ".";
+  std::FILE* file = nullptr;
+  if (const int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); fd >= 0) {
+    file = ::fdopen(fd, "w+");
+    if (file == nullptr) ::close(fd);
+  }
+  if (file == nullptr) file = std::tmpfile();
+  if (file == nullptr) {
+    throw OutputFileError(std::string("cannot create a temporary file for ") + what + " " + near + ": " +
+                          std::strerror(errno));
+  }
+  return file;
+}
+
+bool copy_scratch_file(std::FILE* scratch, std::ostream& out) {
+  if (std::fflush(scratch) != 0) return false;
+  std::rewind(scratch);
+  char buffer[1 << 16];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, scratch)) > 0;) {
+    out.write(buffer, static_cast<std::streamsize>(n));
+  }
+  const bool whole = std::ferror(scratch) == 0;
+  std::fseek(scratch, 0, SEEK_END);
+  return whole;
+}
+
 int open_for_append(const std::string& path, const char* what) {
   // O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader forever.
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);

@@ -4,6 +4,7 @@
 // written, even after a kill.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <ostream>
 #include <stdexcept>
@@ -26,6 +27,15 @@ void check_output_path(const std::string& path, const char* what);
 // created exclusively, without following links, and removed on failure) that is linked
 // and renamed over `path` only when complete. Throws OutputFileError naming the file.
 void write_file_atomically(const std::string& path, const char* what, const std::function<void(std::ostream&)>& write);
+
+// A scratch file for what an output file will hold, spooled while runs run: unnamed (gone
+// when closed, even after a kill) in the directory of `near` (where the output will need the
+// room), else the system's temporary directory. Throws OutputFileError naming `what`.
+std::FILE* open_scratch_file(const std::string& near, const char* what);
+
+// Writes what `scratch` holds to `out`, then leaves it positioned at its end for more.
+// False when it could not be read back whole.
+bool copy_scratch_file(std::FILE* scratch, std::ostream& out);
 
 // Opens `path` for appending (creating it), refusing what check_output_path refuses; never
 // blocks on a FIFO and never follows a symlink. Throws OutputFileError.

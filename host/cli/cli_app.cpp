@@ -31,6 +31,7 @@ struct Flags {
   std::optional<int> max_workers;
   std::optional<std::string> report;
   std::optional<std::string> events;
+  std::optional<std::string> trace;
   std::optional<std::string> log_level;
   std::optional<std::string> log_format;
   std::optional<double> grace_seconds;
@@ -111,6 +112,7 @@ std::optional<std::string> merge_flags(const Flags& flags, RunConfig& config) {
   }
   if (flags.report) config.report = flags.report;
   if (flags.events) config.events = flags.events;
+  if (flags.trace) config.trace = flags.trace;
   if (flags.log_level) config.log_level = *flags.log_level;
   if (flags.log_format) config.log_format = *flags.log_format;
   if (auto problem = merge_store_flags(flags, config)) return problem;
@@ -158,6 +160,8 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
   app.add_option("-w,--max-workers", flags.max_workers, "Worker threads of the runner")->type_name("N");
   app.add_option("--report", flags.report, "Write a JSON report of every run")->type_name("FILE");
   app.add_option("--events", flags.events, "Append every state change as a JSON line")->type_name("FILE");
+  app.add_option("--trace", flags.trace, "Write the runs as a Chrome trace (Perfetto, chrome://tracing)")
+      ->type_name("FILE");
   app.add_option("--log-level", flags.log_level, "trace, debug, info (default), warn, error, critical, off")
       ->type_name("LEVEL");
   app.add_option("--log-format", flags.log_format, "text (default) or json")->type_name("FORMAT");

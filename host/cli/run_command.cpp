@@ -114,7 +114,7 @@ int run_to_the_end(Session& session, const TaskDef& target, const RunConfig& con
   scope->set_provenance(RunProvenance{config.command_line, session.runner_name()});
   scope->set_resume(std::move(resume));
   try {
-    outputs.bind(*scope, target, session.runner_name(), events);
+    outputs.bind(*scope, target, session.runner_name(), events, session.events());
   } catch (const OutputFileError& e) {
     err << "runner-host: " << e.what() << '\n';
     return kExitUsage;
@@ -281,12 +281,11 @@ int run_command(const RunConfig& given, const std::filesystem::path& exe_dir, st
   std::string target_error;
   const TaskDef* target = pick_target(session.registry(), config, &target_error);
   if (target == nullptr) return usage_error(target_error);
-  if (config.report) {
-    try {
-      check_output_path(*config.report, "the report");
-    } catch (const OutputFileError& e) {
-      return usage_error(e.what());
-    }
+  try {
+    if (config.report) check_output_path(*config.report, "the report");
+    if (config.trace) check_output_path(*config.trace, "the trace");
+  } catch (const OutputFileError& e) {
+    return usage_error(e.what());
   }
 
   try {

@@ -98,10 +98,14 @@ std::string lowercase(std::string text) {
 }  // namespace
 
 const std::vector<std::string>& config_keys() {
-  static const std::vector<std::string> keys = {
-      "plugins", "allow_untrusted_plugins", "flow",   "task",   "params", "runner",
-      "tasks",   "concurrency_limits",      "report", "events", "log",    "waiter",
-      "cache",   "grace_seconds",           "store"};
+  static const std::vector<std::string> keys = {"plugins",       "allow_untrusted_plugins",
+                                                "flow",          "task",
+                                                "params",        "runner",
+                                                "tasks",         "concurrency_limits",
+                                                "report",        "events",
+                                                "trace",         "log",
+                                                "waiter",        "cache",
+                                                "grace_seconds", "store"};
   return keys;
 }
 
@@ -218,6 +222,8 @@ RunConfig parse_run_config(json doc, const std::string& source, const std::strin
     config.report = relative_to(base_dir, string_at(*it, source, "report"));
   if (auto it = doc.find("events"); it != doc.end())
     config.events = relative_to(base_dir, string_at(*it, source, "events"));
+  if (auto it = doc.find("trace"); it != doc.end())
+    config.trace = relative_to(base_dir, string_at(*it, source, "trace"));
   if (auto it = doc.find("log"); it != doc.end()) {
     if (!it->is_object()) fail(source, "log", "must be an object like {\"level\": \"info\"}, got " + type_of(*it));
     reject_unknown(*it, {"level", "format"}, source, "log");

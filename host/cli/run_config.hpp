@@ -44,6 +44,7 @@ struct RunConfig {
   std::map<std::string, std::int64_t> concurrency_limits;
   std::optional<std::string> report;
   std::optional<std::string> events;
+  std::optional<std::string> trace;  // --trace FILE (cli/trace_file.hpp)
   std::string log_level = "info";
   std::string log_format = "text";
   WaiterOptions waiter;

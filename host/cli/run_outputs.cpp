@@ -9,14 +9,22 @@
 
 namespace rh::host {
 
-void RunOutputs::bind(RunScope& scope, const TaskDef& target, std::string runner, const JsonlEventSink* events) {
+void RunOutputs::bind(RunScope& scope, const TaskDef& target, std::string runner, const JsonlEventSink* events,
+                      EventBus& bus) {
   scope_ = &scope;
   target_ = &target;
   runner_ = std::move(runner);
   events_ = events;
-  if (config_.report) {
-    spool_ = std::make_unique<ReportSpool>(*config_.report);
-    scope.set_retire_observer([spool = spool_.get()](const Run& run) { spool->add(run); });
+  if (config_.report) spool_ = std::make_unique<ReportSpool>(*config_.report);
+  if (config_.trace) {
+    trace_ = std::make_unique<TraceFile>(*config_.trace);
+    trace_->start(bus);
+  }
+  if (spool_ || trace_) {
+    scope.set_retire_observer([spool = spool_.get(), trace = trace_.get()](const Run& run) {
+      if (spool != nullptr) spool->add(run);
+      if (trace != nullptr) trace->add(run);
+    });
   }
 }
 
@@ -83,6 +91,15 @@ int RunOutputs::write(bool interrupted, int status) {
   if (config_.report) {
     try {
       write_report_file(*config_.report, *scope_, runner_, interrupted, spool_.get(), store);
+    } catch (const std::exception& e) {
+      err_ << "runner-host: " << e.what() << '\n';
+      return kExitUsage;
+    }
+  }
+  if (trace_) {
+    try {
+      trace_->write(*scope_, "runner-host: " + std::string(target_->is_flow ? "flow " : "task ") + target_->name +
+                                 " on " + runner_);
     } catch (const std::exception& e) {
       err_ << "runner-host: " << e.what() << '\n';
       return kExitUsage;

@@ -8,6 +8,7 @@
 #include "cli/progress_line.hpp"
 #include "cli/report_spool.hpp"
 #include "cli/run_config.hpp"
+#include "cli/trace_file.hpp"
 #include "engine/run_scope.hpp"
 #include "engine/task_registry.hpp"
 #include "events/jsonl_sink.hpp"
@@ -26,9 +27,10 @@ class RunOutputs {
  public:
   RunOutputs(const RunConfig& config, std::ostream& out, std::ostream& err) : config_(config), out_(out), err_(err) {}
 
-  // Before the run starts (all of it must outlive the run). With a report, the runs the
-  // scope retires go to a spool for it. Throws OutputFileError when the spool cannot be made.
-  void bind(RunScope& scope, const TaskDef& target, std::string runner, const JsonlEventSink* events);
+  // Before the run starts (all of it must outlive the run). With a report or a trace, the
+  // runs the scope retires go to a spool for it; the trace learns from `bus` where attempts
+  // ran. Throws OutputFileError when a spool cannot be made or the trace's path is refused.
+  void bind(RunScope& scope, const TaskDef& target, std::string runner, const JsonlEventSink* events, EventBus& bus);
 
   // The store the runs are recorded in (none: nothing to say about it).
   void set_store(Store* store) noexcept { store_ = store; }
@@ -64,6 +66,7 @@ class RunOutputs {
   Store* store_ = nullptr;
   ProgressLine* progress_ = nullptr;
   std::unique_ptr<ReportSpool> spool_;
+  std::unique_ptr<TraceFile> trace_;
   std::atomic<bool> claimed_{false};
 };
 

@@ -104,7 +104,7 @@ TEST(CliErrors, UnknownFlowListsKnownFlows) {
 TEST(CliErrors, SeveralFlowsAndNoFlowFlag) {
   const std::string line = expect_usage_error(run_host({"--plugin", kTasks}));
   EXPECT_THAT(line, HasSubstr("several flows"));
-  EXPECT_THAT(line, HasSubstr("sum, echo_flow, chatty_flow, misnamed_flow"));
+  EXPECT_THAT(line, HasSubstr("sum, echo_flow, chatty_flow, misnamed_flow, traced_flow"));
   EXPECT_THAT(line, HasSubstr("--flow"));
 }
 

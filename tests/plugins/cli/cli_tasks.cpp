@@ -4,6 +4,7 @@
 #include <runner_host/sdk.hpp>
 
 #include <stdexcept>
+#include <vector>
 
 using rh::json;
 
@@ -43,6 +44,15 @@ static json chatty_flow(rh::FlowContext& flow, const json&) {
   return json{{"chatty", c.result()}};
 }
 
+// A dependency edge (echo waits for add) and a task that fails once (flaky): what a trace
+// draws as an arrow and a retry delay, given retries in the config.
+static json traced_flow(rh::FlowContext& flow, const json&) {
+  rh::Future a = flow.submit("add", {{"a", 1}, {"b", 2}});
+  rh::Future e = flow.submit("echo", {{"after", "add"}}, rh::wait_for(std::vector<rh::Future>{a}));
+  rh::Future f = flow.submit("flaky");
+  return json{{"add", a.result()}, {"echo", e.result()}, {"flaky", f.result()}};
+}
+
 // A run whose name template names a parameter it is not given: it fails before it starts.
 static json misnamed_flow(rh::FlowContext& flow, const json&) {
   flow.submit("named", json{{"x", 1}}).wait();
@@ -63,4 +73,5 @@ RH_TASK_LIBRARY(lib) {
   lib.flow("echo_flow", echo_flow).description("echoes its parameters through a task");
   lib.flow("chatty_flow", chatty_flow);
   lib.flow("misnamed_flow", misnamed_flow);
+  lib.flow("traced_flow", traced_flow);
 }
