@@ -1,12 +1,14 @@
-// The process runner: max_workers threads, each driving one worker process (a Lane). Work
-// items run on the threads, in the host; the attempts of task library tasks among them go
-// to the thread's process as descriptions (RH_EXT_REMOTE_ATTEMPTS, docs/worker-protocol.md),
-// so a task that segfaults, aborts, exits or runs out of memory ends its run Crashed and
-// costs a process, never the host. A thread that waits leaves queued work to the others;
-// only when every thread waits does one run queued work meanwhile (nested on its stack, and
-// so on its process's), as the sequential runner does: waiting never deadlocks the pool,
-// and no extra process is needed for nested runs. What it cannot do is suspend: work it
-// nests must end before its own wait can (docs/runners.md).
+// The process runner: host threads run the work items, in the host; the attempts of task
+// library tasks among them go to a worker process (a Lane) as descriptions
+// (RH_EXT_REMOTE_ATTEMPTS, docs/worker-protocol.md), so a task that segfaults, aborts, exits
+// or runs out of memory ends its run Crashed and costs a process, never the host. A thread
+// borrows a process for one attempt (and the attempts nested in it), so code that waits in
+// the host (a flow gathering its runs) holds a thread but no process. Host code that waits
+// leaves queued work to the others and, when none is idle, starts one more thread for it;
+// an attempt that waits (in its process) runs queued work nested on its process meanwhile,
+// as the sequential runner does; when every process is held by an attempt that waits, the
+// pool starts one more process. Waiting never deadlocks the pool below those caps. What it
+// cannot do is suspend a wait (docs/runners.md).
 #include "lane.hpp"
 
 #include <runner_host/extensions.hpp>
@@ -31,6 +33,11 @@ namespace {
 // place) before it just blocks: a bound on the stacks of the thread and of its process.
 constexpr int kMaxHelpDepth = 32;
 
+// Host threads and processes beyond max_workers, started only for code that waits: a bound
+// on what a burst of waits can cost (threads are cheap; a process costs its libraries).
+std::uint32_t thread_cap(std::uint32_t workers) { return workers * 8 + 16; }
+std::uint32_t process_cap(std::uint32_t workers) { return workers * 2 + 4; }
+
 using Event = DeadlineEvent<>;
 
 struct Work {
@@ -40,7 +47,8 @@ struct Work {
 
 class ProcessRunner;
 
-// The lane of the thread running this code, and its runner: attempts reach their lane here.
+// The lane this thread borrowed for the attempt it executes (nullptr between attempts), and
+// its runner: attempts nested in that attempt reach the same lane here.
 thread_local Lane* tl_lane = nullptr;
 thread_local const ProcessRunner* tl_runner = nullptr;
 thread_local int tl_help_depth = 0;
@@ -97,10 +105,9 @@ class ProcessRunner final : public Runner {
       for (auto& lane : lanes_) lane->kill();
       throw;
     }
-    // Idle from the start, not from when each thread first waits: a waiting thread must not
-    // take a thread that is still starting for a busy one.
-    idle_threads_ = static_cast<int>(workers_);
-    for (auto& lane : lanes_) threads_.emplace_back([this, l = lane.get()] { serve(*l); });
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& lane : lanes_) free_lanes_.push_back(lane.get());
+    for (std::uint32_t i = 0; i < workers_; ++i) start_thread_locked();
   }
 
   void submit(rh_work_fn fn, void* arg) override {
@@ -108,10 +115,10 @@ class ProcessRunner final : public Runner {
     if (!started_) throw std::logic_error("the process runner is not started");
     if (stopping_) throw std::logic_error("the process runner is shut down");
     queue_.push_back(Work{fn, arg});
-    // Idle threads and waiting ones share one condition: each decides for itself. Notified
-    // under the lock: a submitter off the runner's threads (the timer's retry) may otherwise
-    // still be in notify_all when the item has run, shutdown() returned and the runner is gone.
-    changed_.notify_all();
+    // One idle thread takes it; with none idle, the waiting threads decide who starts one.
+    // Notified under the lock: a submitter off the runner's threads (the timer's retry) may
+    // otherwise still be in notify when the item has run and the runner is gone.
+    notify_for_queued_locked();
   }
 
   void shutdown() override {
@@ -122,7 +129,9 @@ class ProcessRunner final : public Runner {
       idle_.wait(lock, [this] { return queue_.empty() && busy_ == 0; });
       done_ = true;
     }
+    work_.notify_all();
     changed_.notify_all();
+    // No thread starts now: only a waiting thread starts one, and none waits any more.
     for (std::thread& thread : threads_) thread.join();
     threads_.clear();
     for (auto& lane : lanes_) lane->stop();
@@ -149,12 +158,24 @@ class ProcessRunner final : public Runner {
     if (!may_help) return event->wait(deadline);
     std::unique_lock<std::mutex> lock(mutex_);
     ++waiting_;
+    const bool holds_lane = tl_lane != nullptr;
+    if (holds_lane) {
+      ++waiting_holders_;
+      lane_freed_.notify_all();  // a thread waiting for a process may now start one
+    }
     for (;;) {
       if (event->is_set()) break;
-      // Queued work is nested here only when nothing else would ever run it: no thread is
-      // idle and every busy one waits too. Work nested under a wait holds the wait up until
-      // it returns, so it is the last resort, not a way to keep busy.
-      if (!queue_.empty() && idle_threads_ == 0 && waiting_ >= busy_) {
+      // Queued work no idle thread will take. Code in the host (a flow) leaves it to a new
+      // thread and waits on: nested here, work would hold its wait up until it returned.
+      // An attempt that holds a process runs it nested on that process, which waits anyway
+      // (else each level of nested waits would take a process). At the thread cap, the last
+      // resort: nested when every busy thread waits too.
+      const bool unserved = !queue_.empty() && idle_threads_ == 0;
+      if (unserved && !holds_lane && threads_.size() < thread_cap(workers_)) {
+        start_thread_locked();
+        continue;
+      }
+      if (unserved && (holds_lane || waiting_ >= busy_)) {
         const Work work = queue_.front();
         queue_.pop_front();
         --waiting_;
@@ -173,23 +194,33 @@ class ProcessRunner final : public Runner {
       }
     }
     --waiting_;
+    if (holds_lane) --waiting_holders_;
     const bool set = event->is_set();
+    const bool queued = !queue_.empty();
     lock.unlock();
     // One waiting thread fewer: another may now be the one that must take queued work.
-    changed_.notify_all();
+    if (queued) changed_.notify_all();
     return set;
   }
 
   void event_destroy(rh_event* e) override { delete as_event(e); }
   void yield() override { std::this_thread::yield(); }
 
-  std::int32_t execute(const rh_remote_attempt& attempt) const {
-    if (tl_runner != this || tl_lane == nullptr) {
+  std::int32_t execute(const rh_remote_attempt& attempt) {
+    if (tl_runner != this) {
       detail::host().ctx_set_error(attempt.call->ctx, to_rh_str("rh::RunnerError"),
                                    to_rh_str("an attempt reached the process runner outside its worker threads"));
       return RH_TASK_WORKER_LOST;
     }
-    return tl_lane->execute(attempt);
+    // Nested in an attempt this thread executes (the engine runs a waited-for run in place):
+    // on the same process, which nests it too.
+    if (tl_lane != nullptr) return tl_lane->execute(attempt);
+    Lane* lane = borrow_lane();
+    tl_lane = lane;
+    const std::int32_t code = lane->execute(attempt);
+    tl_lane = nullptr;
+    give_back(lane);
+    return code;
   }
 
  private:
@@ -201,21 +232,63 @@ class ProcessRunner final : public Runner {
     static_cast<ProcessRunner*>(self)->log(level, message);
   }
 
-  void serve(Lane& lane) {
-    tl_lane = &lane;
+  // Queued work waits: an idle thread is woken for it, or, with none idle, the waiting
+  // threads, which start one (event_wait). Under mutex_.
+  void notify_for_queued_locked() {
+    if (idle_threads_ > 0) {
+      work_.notify_one();
+    } else {
+      changed_.notify_all();
+    }
+  }
+
+  // A new host thread, idle until it takes an item. Under mutex_.
+  void start_thread_locked() {
+    ++idle_threads_;  // idle from now: a waiting thread must not take a starting one for busy
+    threads_.emplace_back([this] { serve(); });
+  }
+
+  // A process for one attempt: a free one, else one more when every process is held by an
+  // attempt that waits (for runs that may need a process themselves), else the next freed.
+  Lane* borrow_lane() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      if (!free_lanes_.empty()) {
+        Lane* lane = free_lanes_.back();
+        free_lanes_.pop_back();
+        return lane;
+      }
+      const std::size_t held = lanes_.size();  // none is free
+      if (waiting_holders_ >= static_cast<int>(held) && held < process_cap(workers_)) {
+        lanes_.push_back(
+            std::make_unique<Lane>(static_cast<std::uint32_t>(held + 1), settings_, &ProcessRunner::lane_log, this));
+        log(RH_LOG_INFO, "every worker process is held by an attempt that waits; starting worker " +
+                             std::to_string(held + 1) + " for the runs they wait for");
+        return lanes_.back().get();  // its process starts with its first attempt
+      }
+      lane_freed_.wait(lock);
+    }
+  }
+
+  void give_back(Lane* lane) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_lanes_.push_back(lane);
+    lane_freed_.notify_one();
+  }
+
+  void serve() {
     tl_runner = this;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      changed_.wait(lock, [this] { return done_ || !queue_.empty(); });
+      work_.wait(lock, [this] { return done_ || !queue_.empty(); });
       if (queue_.empty()) return;  // done_
       const Work work = queue_.front();
       queue_.pop_front();
       --idle_threads_;
       ++busy_;
-      // One idle thread fewer: a waiting thread may now have to take what is left.
-      const bool more = !queue_.empty();
+      // One idle thread fewer: what is left goes to another, or to the waiting threads' care.
+      if (!queue_.empty()) notify_for_queued_locked();
       lock.unlock();
-      if (more) changed_.notify_all();
       work.fn(work.arg);
       lock.lock();
       --busy_;
@@ -226,15 +299,19 @@ class ProcessRunner final : public Runner {
 
   std::uint32_t workers_ = 1;
   LaneSettings settings_;
-  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::mutex mutex_;                          // guards everything below
+  std::vector<std::unique_ptr<Lane>> lanes_;  // the processes; more than workers_ only for waits
+  std::vector<Lane*> free_lanes_;             // not borrowed by an attempt
   std::vector<std::thread> threads_;
-  std::mutex mutex_;
-  std::condition_variable changed_;  // work queued, an event set, shutting down
-  std::condition_variable idle_;     // the queue ran dry with no item executing
+  std::condition_variable work_;        // idle threads: work queued, shutting down
+  std::condition_variable changed_;     // waiting threads: an event set, work no idle thread takes
+  std::condition_variable idle_;        // the queue ran dry with no item executing
+  std::condition_variable lane_freed_;  // a process given back, or a holder started waiting
   std::deque<Work> queue_;
   int busy_ = 0;
-  int idle_threads_ = 0;  // threads not executing an item
-  int waiting_ = 0;       // worker threads in event_wait that could run queued work
+  int idle_threads_ = 0;     // threads not executing an item
+  int waiting_ = 0;          // runner threads in event_wait that could run queued work
+  int waiting_holders_ = 0;  // of those, threads whose attempt holds a process
   bool started_ = false;
   bool stopping_ = false;
   bool done_ = false;
