@@ -1,8 +1,9 @@
-// One worker thread of the process runner and the worker process it drives. Every attempt
-// this thread executes (nested ones included: a run the engine runs in place of waiting, a
-// queued item run while waiting) goes to this lane's process, which nests it the same way,
-// and this thread makes the host calls the task's code sends (docs/worker-protocol.md).
-// A lane is touched by its own thread only, and by the runner after that thread ended.
+// One worker process of the process runner and the host side of its socket. Every attempt
+// executed by the thread that borrowed it (nested ones included: a run the engine runs in
+// place of waiting, a queued item run while waiting) goes to this lane's process, which nests
+// it the same way, and that thread makes the host calls the task's code sends
+// (docs/worker-protocol.md). A lane is touched by the one host thread that borrowed it (the
+// runner hands it over under its lock), and by the runner once no thread holds it.
 #pragma once
 
 #include "worker_messages.hpp"
