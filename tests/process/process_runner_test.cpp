@@ -224,19 +224,6 @@ TEST_F(ProcessRunner, NestedRunsWaitsAndTheWaiterWorkFromAWorker) {
   EXPECT_EQ(only_run(*run("uses_waiter")).result(), "\"Completed\"");
 }
 
-// Both worker processes held by attempts that wait for runs other threads already took: the
-// pool starts a third process for those runs rather than deadlock.
-TEST_F(ProcessRunner, WhenEveryProcessIsHeldByAWaitingAttemptThePoolStartsOneMore) {
-  LogCapture log;
-  start({{"max_workers", 2}});
-  auto scope = run("late_wait_flow");
-  ASSERT_EQ(scope->flow_run()->state(), host::StateId::Completed) << final_message(*scope->flow_run());
-  const json result = json::parse(scope->flow_run()->result());
-  ASSERT_EQ(result.size(), 2u) << result;
-  for (const json& waiter : result) EXPECT_NE(waiter.at("mine"), waiter.at("child")) << result;
-  EXPECT_TRUE(log.contains("every worker process is held by an attempt that waits; starting worker 3")) << log.dump();
-}
-
 TEST_F(ProcessRunner, RetriesAndCachingWorkAsOnEveryRunner) {
   start();
   auto retried = run("fails_then_succeeds", {{"failures", 1}});

@@ -127,23 +127,6 @@ json squares(rh::TaskContext& ctx, const json& p) {
   return {{"gathered", rh::gather(futures)}, {"as_completed_gave", first_done >= 0}};
 }
 
-// Submits a child, sleeps (another thread takes the child meanwhile), then waits for it: the
-// child can then run only on a process other than this attempt's.
-json late_waiter(rh::TaskContext& ctx, const json&) {
-  rh::Future child = ctx.submit("pid");
-  ctx.sleep_seconds(0.6);
-  return json{{"mine", static_cast<long>(getpid())}, {"child", child.result()}};
-}
-
-// Two late waiters, each taken by a thread of its own (the flow sleeps instead of waiting, so
-// it runs neither in place): with two processes, both end up held by attempts that wait.
-json late_wait_flow(rh::FlowContext& flow, const json&) {
-  rh::Future a = flow.submit("late_waiter");
-  rh::Future b = flow.submit("late_waiter");
-  flow.sleep_seconds(0.3);
-  return json::array({a.result(), b.result()});
-}
-
 json square(const json& p) { return p.at("x").get<int>() * p.at("x").get<int>(); }
 
 // Waits on a child through the session's TaskRunWaiter, by id.
@@ -218,8 +201,6 @@ RH_TASK_LIBRARY(lib) {
   lib.task("fib", fib);
   lib.task("squares", squares);
   lib.task("square", square);
-  lib.task("late_waiter", late_waiter);
-  lib.flow("late_wait_flow", late_wait_flow);
   lib.task("uses_waiter", uses_waiter);
   lib.task("fails_then_succeeds", fails_then_succeeds).retries(2);
   lib.task("garbage", garbage);
