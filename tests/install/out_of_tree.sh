@@ -7,6 +7,8 @@ build_dir="$1"
 source_dir="$2"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# The run's store goes to the scratch folder, not the user's own.
+export RUNNER_HOST_HOME="$work/home"
 
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
 cmake -S "$source_dir/examples/out-of-tree" -B "$work/example" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
