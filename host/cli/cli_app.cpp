@@ -4,6 +4,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/list_command.hpp"
+#include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/run_config.hpp"
 #include "cli/store_commands.hpp"
@@ -32,6 +33,7 @@ struct Flags {
   std::optional<std::string> report;
   std::optional<std::string> events;
   std::optional<std::string> trace;
+  std::optional<std::string> html;
   std::optional<std::string> log_level;
   std::optional<std::string> log_format;
   std::optional<double> grace_seconds;
@@ -113,6 +115,7 @@ std::optional<std::string> merge_flags(const Flags& flags, RunConfig& config) {
   if (flags.report) config.report = flags.report;
   if (flags.events) config.events = flags.events;
   if (flags.trace) config.trace = flags.trace;
+  if (flags.html) config.html = flags.html;
   if (flags.log_level) config.log_level = *flags.log_level;
   if (flags.log_format) config.log_format = *flags.log_format;
   if (auto problem = merge_store_flags(flags, config)) return problem;
@@ -135,15 +138,28 @@ std::optional<std::string> merge_flags(const Flags& flags, RunConfig& config) {
   return std::nullopt;
 }
 
+// Where --help sends the reader: the installed docs when runner-host runs from an installed
+// tree (bin/ beside share/doc/runner-host/docs/, as the .deb lays it out), else the source tree's.
+std::string docs_dir(const std::filesystem::path& exe_dir) {
+  std::error_code ignored;
+  const std::filesystem::path installed = exe_dir.parent_path() / "share" / "doc" / "runner-host" / "docs";
+  if (std::filesystem::exists(installed / "cli.md", ignored)) {
+    return std::filesystem::weakly_canonical(installed, ignored).string() + "/";
+  }
+  return "docs/";
+}
+
 }  // namespace
 
 int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe_dir, std::ostream& out,
              std::ostream& err) {
   CLI::App app{"runner-host: runs task libraries' flows and tasks on a pluggable runner.", "runner-host"};
   app.set_version_flag("--version", version_text());
+  const std::string docs = docs_dir(exe_dir);
   app.footer(
       "Exit status: 0 every run completed, 1 some run did not complete, 2 usage/config/plugin error, "
-      "130 interrupted.\nDocs: docs/cli.md, docs/config.md.");
+      "130 interrupted.\nDocs: " +
+      docs + "cli.md, " + docs + "config.md" + (docs == "docs/" ? " in the source tree" : ", man runner-host") + ".");
 
   Flags flags;
   app.add_option("-p,--plugin", flags.plugins, "Task library to load (repeatable)")->type_name("FILE");
@@ -161,6 +177,8 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
   app.add_option("--report", flags.report, "Write a JSON report of every run")->type_name("FILE");
   app.add_option("--events", flags.events, "Append every state change as a JSON line")->type_name("FILE");
   app.add_option("--trace", flags.trace, "Write the runs as a Chrome trace (Perfetto, chrome://tracing)")
+      ->type_name("FILE");
+  app.add_option("--html", flags.html, "Write an HTML report of the runs that opens offline (docs/html-report.md)")
       ->type_name("FILE");
   app.add_option("--log-level", flags.log_level, "trace, debug, info (default), warn, error, critical, off")
       ->type_name("LEVEL");
@@ -190,7 +208,8 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
                  "Load plugin files others than their owner and root can write");
   list->footer(
       "Exit status: 0 listed, 2 no library given, or a config or plugin error (nothing listed).\n"
-      "Docs: docs/cli.md (list).");
+      "Docs: " +
+      docs + "cli.md (list).");
   CLI::App* runners = app.add_subcommand("runners", "List the runners found next to runner-host");
 
   // The store's subcommands (docs/store.md). --store, --config and --flow are the global
@@ -216,6 +235,15 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
       ->required();
   show->add_flag("--all", show_query.all, "Every task run, not only those that did not complete (beyond 50)");
   add_output(show);
+  ReportQuery report_query;
+  CLI::App* report = app.add_subcommand("report", "Write the HTML report of a flow run from the store");
+  report->fallthrough();
+  report->add_option("id", report_query.ref, "A flow run id, a unique prefix of one, or 'last'")
+      ->type_name("ID|last")
+      ->required();
+  report->add_option("--html", report_query.html, "The page to write (docs/html-report.md)")
+      ->type_name("FILE")
+      ->required();
   CLI::App* store = app.add_subcommand("store", "Inspect or prune the store");
   store->fallthrough();
   store->require_subcommand(1, 1);
@@ -251,7 +279,7 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
       return kExitUsage;
     }
   }
-  const bool reads_store = runs->parsed() || show->parsed() || store->parsed();
+  const bool reads_store = runs->parsed() || show->parsed() || report->parsed() || store->parsed();
   if (reads_store) {
     if (auto problem = merge_store_flags(flags, config)) {
       err << "runner-host: " << *problem << '\n';
@@ -263,6 +291,7 @@ int cli_main(int argc, const char* const* argv, const std::filesystem::path& exe
       return runs_command(config, runs_query, out, err);
     }
     if (show->parsed()) return show_command(config, show_query, out, err);
+    if (report->parsed()) return report_command(config, report_query, out, err);
     if (store_info->parsed()) return store_info_command(config, output == "json", out, err);
     return store_prune_command(config, older_than, out, err);
   }

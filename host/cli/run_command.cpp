@@ -284,6 +284,7 @@ int run_command(const RunConfig& given, const std::filesystem::path& exe_dir, st
   try {
     if (config.report) check_output_path(*config.report, "the report");
     if (config.trace) check_output_path(*config.trace, "the trace");
+    if (config.html) check_output_path(*config.html, "the HTML report");
   } catch (const OutputFileError& e) {
     return usage_error(e.what());
   }

@@ -105,7 +105,8 @@ const std::vector<std::string>& config_keys() {
                                                 "report",        "events",
                                                 "trace",         "log",
                                                 "waiter",        "cache",
-                                                "grace_seconds", "store"};
+                                                "grace_seconds", "store",
+                                                "html"};
   return keys;
 }
 
@@ -224,6 +225,7 @@ RunConfig parse_run_config(json doc, const std::string& source, const std::strin
     config.events = relative_to(base_dir, string_at(*it, source, "events"));
   if (auto it = doc.find("trace"); it != doc.end())
     config.trace = relative_to(base_dir, string_at(*it, source, "trace"));
+  if (auto it = doc.find("html"); it != doc.end()) config.html = relative_to(base_dir, string_at(*it, source, "html"));
   if (auto it = doc.find("log"); it != doc.end()) {
     if (!it->is_object()) fail(source, "log", "must be an object like {\"level\": \"info\"}, got " + type_of(*it));
     reject_unknown(*it, {"level", "format"}, source, "log");

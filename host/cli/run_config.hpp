@@ -45,6 +45,7 @@ struct RunConfig {
   std::optional<std::string> report;
   std::optional<std::string> events;
   std::optional<std::string> trace;  // --trace FILE (cli/trace_file.hpp)
+  std::optional<std::string> html;   // --html FILE (cli/html_report.hpp)
   std::string log_level = "info";
   std::string log_format = "text";
   WaiterOptions waiter;

@@ -16,15 +16,23 @@ void RunOutputs::bind(RunScope& scope, const TaskDef& target, std::string runner
   runner_ = std::move(runner);
   events_ = events;
   if (config_.report) spool_ = std::make_unique<ReportSpool>(*config_.report);
-  if (config_.trace) {
-    trace_ = std::make_unique<TraceFile>(*config_.trace);
-    trace_->start(bus);
+  if (config_.trace || config_.html) {
+    tracks_ = std::make_unique<AttemptTracks>();
+    tracks_->start(bus);
   }
-  if (spool_ || trace_) {
-    scope.set_retire_observer([spool = spool_.get(), trace = trace_.get()](const Run& run) {
-      if (spool != nullptr) spool->add(run);
-      if (trace != nullptr) trace->add(run);
-    });
+  if (config_.trace) trace_ = std::make_unique<TraceFile>(*config_.trace, *tracks_);
+  if (config_.html) {
+    html_ = std::make_unique<HtmlReport>(*config_.html, *tracks_);
+    html_->start(bus);
+  }
+  if (spool_ || trace_ || html_) {
+    scope.set_retire_observer(
+        [spool = spool_.get(), tracks = tracks_.get(), trace = trace_.get(), html = html_.get()](const Run& run) {
+          if (spool != nullptr) spool->add(run);
+          if (trace != nullptr) trace->add(run);
+          if (html != nullptr) html->add(run);
+          if (tracks != nullptr) tracks->forget(run.id());
+        });
   }
 }
 
@@ -100,6 +108,14 @@ int RunOutputs::write(bool interrupted, int status) {
     try {
       trace_->write(*scope_, "runner-host: " + std::string(target_->is_flow ? "flow " : "task ") + target_->name +
                                  " on " + runner_);
+    } catch (const std::exception& e) {
+      err_ << "runner-host: " << e.what() << '\n';
+      return kExitUsage;
+    }
+  }
+  if (html_) {
+    try {
+      html_->write(*scope_);
     } catch (const std::exception& e) {
       err_ << "runner-host: " << e.what() << '\n';
       return kExitUsage;

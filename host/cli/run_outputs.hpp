@@ -5,6 +5,8 @@
 // claims it first writes it; the other finds it taken.
 #pragma once
 
+#include "cli/attempt_tracks.hpp"
+#include "cli/html_report.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/report_spool.hpp"
 #include "cli/run_config.hpp"
@@ -27,9 +29,10 @@ class RunOutputs {
  public:
   RunOutputs(const RunConfig& config, std::ostream& out, std::ostream& err) : config_(config), out_(out), err_(err) {}
 
-  // Before the run starts (all of it must outlive the run). With a report or a trace, the
-  // runs the scope retires go to a spool for it; the trace learns from `bus` where attempts
-  // ran. Throws OutputFileError when a spool cannot be made or the trace's path is refused.
+  // Before the run starts (all of it must outlive the run). With a report, a trace or an HTML
+  // report, the runs the scope retires go to a spool for each; the trace and the HTML report
+  // learn from `bus` where attempts ran. Throws OutputFileError when a spool cannot be made
+  // or a path is refused.
   void bind(RunScope& scope, const TaskDef& target, std::string runner, const JsonlEventSink* events, EventBus& bus);
 
   // The store the runs are recorded in (none: nothing to say about it).
@@ -66,7 +69,9 @@ class RunOutputs {
   Store* store_ = nullptr;
   ProgressLine* progress_ = nullptr;
   std::unique_ptr<ReportSpool> spool_;
+  std::unique_ptr<AttemptTracks> tracks_;  // with a trace or an HTML report: before them
   std::unique_ptr<TraceFile> trace_;
+  std::unique_ptr<HtmlReport> html_;
   std::atomic<bool> claimed_{false};
 };
 

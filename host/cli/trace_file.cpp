@@ -17,62 +17,17 @@ using nlohmann::json;
 constexpr int kPid = 1;
 constexpr std::uint64_t kRetryDelayTid = 999999999;  // after every thread's lanes
 
-// Which thread of the host this is, for the trace that numbers it (one trace per process, but
-// no global: the cache says whose number it holds).
-thread_local const void* tl_numbered_by = nullptr;
-thread_local std::uint32_t tl_thread_index = 0;
-
 std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 }  // namespace
 
-TraceFile::TraceFile(const std::string& path) : path_(path) {
+TraceFile::TraceFile(const std::string& path, AttemptTracks& tracks) : path_(path), tracks_(tracks) {
   check_output_path(path, "the trace");
   scratch_ = open_scratch_file(path, "the trace");
 }
 
 TraceFile::~TraceFile() {
-  if (bus_ != nullptr) bus_->unsubscribe(subscription_);
   if (scratch_ != nullptr) std::fclose(scratch_);
-}
-
-void TraceFile::start(EventBus& bus) {
-  bus_ = &bus;
-  subscription_ = bus.subscribe([this](const TaskRunEvent& event) { on_event(event); });
-}
-
-std::uint32_t TraceFile::thread_index() {
-  if (tl_numbered_by != this) {
-    tl_numbered_by = this;
-    tl_thread_index = ++threads_;
-    busy_lanes_.emplace_back();
-  }
-  return tl_thread_index;
-}
-
-void TraceFile::on_event(const TaskRunEvent& event) {
-  const bool runs_now = is_running(event.state);
-  const bool ran = event.previous && is_running(*event.previous);
-  if (runs_now == ran) return;
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (runs_now) {
-    // The attempt starts on this thread (the runner's, about to call the task): the lowest
-    // lane of it that no other attempt holds.
-    Track track;
-    track.thread = thread_index();
-    std::vector<bool>& lanes = busy_lanes_[track.thread - 1];
-    const auto free = std::find(lanes.begin(), lanes.end(), false);
-    track.lane = static_cast<std::uint32_t>(free - lanes.begin());
-    if (free == lanes.end()) {
-      lanes.push_back(true);
-    } else {
-      *free = true;
-    }
-    attempts_[event.run_id].push_back(track);
-  } else if (const auto it = attempts_.find(event.run_id); it != attempts_.end() && !it->second.empty()) {
-    const Track& track = it->second.back();
-    busy_lanes_[track.thread - 1][track.lane] = false;
-  }
 }
 
 void TraceFile::spool(const std::string& event) {
@@ -84,12 +39,8 @@ void TraceFile::spool(const std::string& event) {
 
 void TraceFile::add(const Run& run) noexcept {
   try {
+    const std::vector<Track> tracks = tracks_.tracks_of(run.id());
     std::lock_guard<std::mutex> lock(mutex_);
-    std::vector<Track> tracks;
-    if (const auto it = attempts_.find(run.id()); it != attempts_.end()) {
-      tracks = std::move(it->second);
-      attempts_.erase(it);
-    }
     const StateHistory& history = run.history();
     const char* category = run.is_flow() ? "flow" : "task";
     std::size_t attempt = 0;
@@ -97,8 +48,9 @@ void TraceFile::add(const Run& run) noexcept {
     for (std::size_t i = 0; i + 1 < history.size(); ++i) {
       const StateEntry& entry = history[i];
       const StateEntry& next = history[i + 1];
-      const double ts = static_cast<double>(entry.time_us);
-      const double dur = static_cast<double>(next.time_us - entry.time_us);
+      // Whole microseconds, written as integers (a double would print as 1.796e+15).
+      const std::int64_t ts = entry.time_us;
+      const std::int64_t dur = next.time_us - entry.time_us;
       if (entry.id == StateId::AwaitingRetry) {
         retry_track_used_ = true;
         spool(dump({{"ph", "X"},
@@ -114,7 +66,7 @@ void TraceFile::add(const Run& run) noexcept {
       if (!is_running(entry.id)) continue;
       const Track track = attempt < tracks.size() ? tracks[attempt] : Track{};
       ++attempt;
-      tracks_used_.emplace(track.thread, track.lane);
+      tracks_used_.insert(track);
       const std::uint64_t tid = tid_of(track);
       spool(dump({{"ph", "X"},
                   {"cat", category},
@@ -167,14 +119,12 @@ void TraceFile::write(const RunScope& scope, const std::string& process) {
                 {"id", flow_id},
                 {"pid", kPid},
                 {"tid", edge.tid},
-                {"ts", static_cast<double>(edge.time_us)}}));
+                {"ts", edge.time_us}}));
   }
   spool(dump({{"ph", "M"}, {"name", "process_name"}, {"pid", kPid}, {"args", {{"name", process}}}}));
-  for (const auto& [thread, lane] : tracks_used_) {
-    const std::uint64_t tid = tid_of(Track{thread, lane});
-    const std::string name = thread == 0 ? std::string("unknown thread")
-                             : lane == 0 ? "thread " + std::to_string(thread)
-                                         : "thread " + std::to_string(thread) + ", lane " + std::to_string(lane + 1);
+  for (const Track& track : tracks_used_) {
+    const std::uint64_t tid = tid_of(track);
+    const std::string name = AttemptTracks::name_of(track);
     spool(dump({{"ph", "M"}, {"name", "thread_name"}, {"pid", kPid}, {"tid", tid}, {"args", {{"name", name}}}}));
     spool(dump(
         {{"ph", "M"}, {"name", "thread_sort_index"}, {"pid", kPid}, {"tid", tid}, {"args", {{"sort_index", tid}}}}));

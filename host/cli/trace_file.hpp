@@ -1,16 +1,15 @@
 // --trace FILE: the runs as Chrome trace-event JSON, which Perfetto (ui.perfetto.dev) and
-// chrome://tracing open. One track per worker slot: a thread of the runner, and on runners
-// that interleave attempts on one thread (fibers, suspended tbb tasks, nested waits) one
-// lane of it per attempt executing at once. Each attempt is an "X" slice (args: run id,
+// chrome://tracing open. One track per worker slot (cli/attempt_tracks.hpp: a thread of the
+// runner, or a lane of one). Each attempt is an "X" slice (args: run id,
 // name, task, attempt, the state it ended in); each dependency edge is a flow arrow from the
 // upstream's last attempt to the downstream's first; retry delays are slices of their own
 // track. Slices are spooled to a scratch file as runs retire, so memory holds per run only
 // where it ended (for the arrows), and the file appears whole or not at all.
 #pragma once
 
+#include "cli/attempt_tracks.hpp"
 #include "engine/run.hpp"
 #include "engine/run_scope.hpp"
-#include "events/event_bus.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -25,14 +24,12 @@ namespace rh::host {
 
 class TraceFile {
  public:
-  // Checks the path now (OutputFileError) and spools beside it.
-  explicit TraceFile(const std::string& path);
+  // Checks the path now (OutputFileError) and spools beside it. `tracks`, started before the
+  // runs, says where each attempt ran; it must outlive this.
+  TraceFile(const std::string& path, AttemptTracks& tracks);
   ~TraceFile();
   TraceFile(const TraceFile&) = delete;
   TraceFile& operator=(const TraceFile&) = delete;
-
-  // Before the runs start: learns from `bus` which thread runs each attempt.
-  void start(EventBus& bus);
   // The scope's retire observer: spools the run's slices. Never throws (errors are kept).
   void add(const Run& run) noexcept;
   // After the runs ended: the runs still held, the arrows, the track names; writes the file
@@ -41,10 +38,7 @@ class TraceFile {
   void write(const RunScope& scope, const std::string& process);
 
  private:
-  struct Track {
-    std::uint32_t thread = 0;  // 1, 2, ... in the order threads first ran an attempt
-    std::uint32_t lane = 0;    // 0, 1, ...: attempts executing on that thread at once
-  };
+  using Track = AttemptTracks::Track;
   struct End {  // where a run's last attempt ended: an arrow's tail
     std::int64_t time_us = 0;
     std::uint64_t tid = 0;
@@ -55,20 +49,14 @@ class TraceFile {
     std::uint64_t tid = 0;
   };
 
-  void on_event(const TaskRunEvent& event);
-  std::uint32_t thread_index();  // under mutex_
   static std::uint64_t tid_of(const Track& track) { return std::uint64_t{track.thread} * 1000000 + track.lane; }
   void spool(const std::string& event);  // under mutex_
 
   std::string path_;
   std::FILE* scratch_ = nullptr;
-  EventBus* bus_ = nullptr;
-  std::uint64_t subscription_ = 0;
+  AttemptTracks& tracks_;
   std::mutex mutex_;
-  std::uint32_t threads_ = 0;
-  std::unordered_map<std::uint64_t, std::vector<Track>> attempts_;  // of runs not yet added
-  std::vector<std::vector<bool>> busy_lanes_;                       // per thread index - 1
-  std::set<std::pair<std::uint32_t, std::uint32_t>> tracks_used_;   // (thread, lane)
+  std::set<Track> tracks_used_;
   std::unordered_map<std::uint64_t, End> ends_;
   std::vector<Edge> edges_;
   std::uint64_t events_ = 0;

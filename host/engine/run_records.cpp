@@ -89,6 +89,8 @@ void Engine::record_in_store(const Run& run, bool with_result, const std::string
     record.cache_key = note->key;
     record.cache_expires_us = note->expires_us;
   }
+  record.upstreams.reserve(run.upstreams().size());
+  for (const Upstream& upstream : run.upstreams()) record.upstreams.push_back(upstream.run->id());
   store_->task_run_ended(std::move(record));
 }
 

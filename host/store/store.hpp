@@ -68,7 +68,7 @@ struct WriteFailures {
 class Store {
  public:
   // The schema version this build writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens (creating it and its folder if needed, unless read_only) and migrates the store.
   // Throws StoreError.

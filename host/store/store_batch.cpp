@@ -16,8 +16,8 @@ constexpr const char* kFindFlowRun = "SELECT id FROM flow_runs WHERE uuid = ?1";
 constexpr const char* kInsertTaskRun =
     "INSERT INTO task_runs (id, flow_run, run_no, parent_run_no, task, name, library, library_version, task_version, "
     "params, state, history, run_count, result, result_file, result_bytes, error_type, error_message, start_us, "
-    "end_us, run_time_us, cache_key, cache_expires_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
+    "end_us, run_time_us, cache_key, cache_expires_us, upstreams) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
 // A newer entry under the same key replaces the older one (it points at a newer result).
 constexpr const char* kUpsertCacheEntry =
     "INSERT OR REPLACE INTO cache_entries (key, task, flow_run, run_no, created_us, expires_us) "
@@ -267,6 +267,16 @@ std::string BatchWriter::write_one(const TaskRunRecord& record) {
   } else {
     s.bind(22, record.cache_key);
     s.bind(23, record.cache_expires_us);
+  }
+  if (record.upstreams.empty()) {
+    s.bind_null(24);
+  } else {
+    upstreams_.clear();
+    for (const std::uint64_t upstream : record.upstreams) {
+      if (!upstreams_.empty()) upstreams_ += ' ';
+      upstreams_ += std::to_string(upstream);
+    }
+    s.bind(24, upstreams_);
   }
   s.run();
 

@@ -79,7 +79,8 @@ class BatchWriter {
   std::unordered_map<std::string, std::int64_t> flow_rows_;
   std::vector<std::string> written_files_;
   std::unordered_map<std::int64_t, Tally> tallies_;
-  std::string history_;  // reused text buffer
+  std::string history_;  // reused text buffers
+  std::string upstreams_;
 };
 
 }  // namespace rh::host::detail

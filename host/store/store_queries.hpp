@@ -34,7 +34,7 @@ inline constexpr const char* kFlowRunEnd =
 inline constexpr const char* kTaskRunsOfFlowRun =
     "SELECT run_no, parent_run_no, task, name, library, library_version, task_version, params, state, history, "
     "run_count, result, result_file, result_bytes, error_type, error_message, start_us, end_us, run_time_us, "
-    "cache_key, cache_expires_us FROM task_runs WHERE id BETWEEN ?1 AND ?2 ORDER BY id";
+    "cache_key, cache_expires_us, upstreams FROM task_runs WHERE id BETWEEN ?1 AND ?2 ORDER BY id";
 inline constexpr const char* kLookupCache =
     "SELECT c.expires_us, f.uuid, c.run_no, t.id, t.result, t.result_file, t.result_bytes FROM cache_entries AS c "
     "LEFT JOIN task_runs AS t ON t.id = (c.flow_run << 36) | c.run_no "

@@ -33,6 +33,30 @@ std::vector<StateRecord> history_column(const ReadContext& store, std::string_vi
   }
 }
 
+// "3 7 9": the run numbers of the upstreams column (NULL reads as "": none).
+std::vector<std::uint64_t> upstreams_column(const ReadContext& store, std::string_view text, const std::string& run) {
+  std::vector<std::uint64_t> upstreams;
+  std::uint64_t value = 0;
+  bool digits = false;
+  for (const char c : text) {
+    if (c >= '0' && c <= '9' && value <= (UINT64_MAX - 9) / 10) {
+      value = value * 10 + static_cast<std::uint64_t>(c - '0');
+      digits = true;
+    } else if (c == ' ' && digits) {
+      upstreams.push_back(value);
+      value = 0;
+      digits = false;
+    } else {
+      throw StoreError(store.message(run + " has unreadable upstreams '" + std::string(text) + "'"));
+    }
+  }
+  if (digits)
+    upstreams.push_back(value);
+  else if (!text.empty())
+    throw StoreError(store.message(run + " has unreadable upstreams '" + std::string(text) + "'"));
+  return upstreams;
+}
+
 // Columns of kFlowRunSummaryColumns, in order.
 FlowRunSummary summary_from(const ReadContext& store, const Statement& s) {
   FlowRunSummary run;
@@ -217,6 +241,7 @@ void Store::each_task_run(const std::string& flow_run_id, const std::function<vo
     run.run_time_us = s.column_int(18);
     run.cache_key = s.column_text(19);
     run.cache_expires_us = s.column_int(20);
+    run.upstreams = upstreams_column(store, s.column_view(21), name);
     visit(std::move(run));
   }
 }

@@ -78,6 +78,8 @@ struct TaskRunRecord {
   // (only for Completed runs with a persisted result), replacing any older one.
   std::string cache_key;
   std::int64_t cache_expires_us = 0;  // 0: never
+  // The run numbers of the runs it waited for (its dependency edges), in the order given.
+  std::vector<std::uint64_t> upstreams;
 };
 
 // A transaction that committed under its key (docs/transactions.md): a later transaction

@@ -123,6 +123,11 @@ CREATE TABLE locks (
 )sql");
 }
 
+// Version 4: the dependency edges of a task run, for the report's graph (docs/html-report.md):
+// the run numbers it waited for, as decimal text separated by spaces ("3 7 9"); NULL for
+// none, which is most runs and costs nothing.
+void create_version_4(Connection& connection) { connection.exec("ALTER TABLE task_runs ADD COLUMN upstreams TEXT;"); }
+
 struct Migration {
   int to_version;
   void (*apply)(Connection&);
@@ -134,6 +139,7 @@ const std::vector<Migration>& migrations() {
       {1, &create_version_1},
       {2, &create_version_2},
       {3, &create_version_3},
+      {4, &create_version_4},
   };
   return steps;
 }

@@ -26,6 +26,7 @@ inline const std::string kNoFlow = std::string(RH_TEST_PLUGIN_DIR) + "/libcli_no
 inline const std::string kSleepers = std::string(RH_TEST_PLUGIN_DIR) + "/libcli_sleepers.so";
 inline const std::string kHazards = std::string(RH_TEST_PLUGIN_DIR) + "/libcli_hazards.so";
 inline const std::string kStoreTasks = std::string(RH_TEST_PLUGIN_DIR) + "/libcli_store_tasks.so";
+inline const std::string kReportTasks = std::string(RH_TEST_PLUGIN_DIR) + "/libcli_report_tasks.so";
 
 // A fresh directory, removed with everything in it at the end of the test.
 class TempDir {

@@ -52,12 +52,15 @@ TEST(StoreOpen, AVersion1StoreIsMigratedKeepingItsRecords) {
   }
   {
     RawDb db(path);  // back to what version 1 wrote
-    ASSERT_EQ(db.exec("DROP TABLE transactions; DROP TABLE locks; PRAGMA user_version = 1"), "");
+    ASSERT_EQ(db.exec("DROP TABLE transactions; DROP TABLE locks; ALTER TABLE task_runs DROP COLUMN upstreams; "
+                      "PRAGMA user_version = 1"),
+              "");
   }
   Store again(options_for(path));
   EXPECT_EQ(again.info().schema_version, Store::kSchemaVersion);
   EXPECT_EQ(again.info().flow_runs, 1u);
-  EXPECT_FALSE(again.find_transaction("k").has_value());  // the table is there again
+  EXPECT_FALSE(again.find_transaction("k").has_value());                            // the table is there again
+  EXPECT_TRUE(again.task_runs_of("0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b").empty());  // and the upstreams column
 }
 
 TEST(StoreOpen, AnEmptyFileBecomesAStore) {

@@ -2,6 +2,8 @@
 // as files.
 #include "store_support.hpp"
 
+#include <gmock/gmock.h>
+
 #include <filesystem>
 
 namespace rh::testing {
@@ -38,6 +40,7 @@ void expect_same_task_run(const TaskRunRecord& a, const TaskRunRecord& b) {
   EXPECT_EQ(a.run_time_us, b.run_time_us);
   EXPECT_EQ(a.cache_key, b.cache_key);
   EXPECT_EQ(a.cache_expires_us, b.cache_expires_us);
+  EXPECT_EQ(a.upstreams, b.upstreams);
 }
 
 TEST(StoreRoundTrip, FlowRunStartAndEnd) {
@@ -108,6 +111,7 @@ TEST(StoreRoundTrip, EveryFieldOfATaskRun) {
   full.cache_key = "square\x1f{\"x\":7}";
   full.cache_expires_us = kT0 + 3600000000;
   full.run_time_us = 12345;
+  full.upstreams = {3, 5, 68719476735};
   written.push_back(full);
   TaskRunRecord failed = task_run(kFlow, 8, StateId::Failed);
   failed.params = "";
@@ -223,6 +227,34 @@ TEST(StoreRoundTrip, AResultFileGoneOrCutShortIsAnErrorNamingIt) {
   std::filesystem::remove(file);
   EXPECT_EQ(store_error_of([&] { store.task_runs_of(kFlow); }),
             "store " + options.path.string() + ": cannot read result file " + file + ": No such file or directory");
+}
+
+// The upstreams column read back must be what the writer writes: anything else is named.
+TEST(StoreRoundTrip, UnreadableUpstreamsAreAnErrorNamingTheTaskRun) {
+  ScratchDir dir;
+  {
+    Store store(options_for(dir.file("store.db")));
+    store.flow_run_started(flow_start(kFlow));
+    TaskRunRecord run = task_run(kFlow, 4);
+    run.upstreams = {1, 2};
+    store.task_run_ended(run);
+    store.flush();
+  }
+  RawDb db(dir.file("store.db"));
+  EXPECT_EQ(db.text("SELECT upstreams FROM task_runs"), "1 2");
+  for (const char* bad : {"1,2", "1  2", " 1", "x", "99999999999999999999999"}) {
+    SCOPED_TRACE(bad);
+    ASSERT_EQ(db.exec(std::string("UPDATE task_runs SET upstreams = '") + bad + "'"), "");
+    Store store(options_for(dir.file("store.db")));
+    try {
+      store.task_runs_of(kFlow);
+      ADD_FAILURE() << "no error";
+    } catch (const StoreError& e) {
+      EXPECT_THAT(e.what(),
+                  ::testing::HasSubstr("task run " + std::string(kFlow) + "/4 has unreadable upstreams '" + bad + "'"));
+      EXPECT_THAT(e.what(), ::testing::HasSubstr(dir.file("store.db")));
+    }
+  }
 }
 
 }  // namespace

@@ -110,7 +110,7 @@ TEST(RunConfig, UnknownTopLevelKey) {
   EXPECT_EQ(
       config_error({{"plugin", json::array()}}),
       "cfg.json: plugin: unknown key (known: plugins, allow_untrusted_plugins, flow, task, params, runner, tasks, "
-      "concurrency_limits, report, events, trace, log, waiter, cache, grace_seconds, store)");
+      "concurrency_limits, report, events, trace, log, waiter, cache, grace_seconds, store, html)");
 }
 
 TEST(RunConfig, Plugins) {
