@@ -16,6 +16,7 @@ using nlohmann::json;
 
 constexpr int kPid = 1;
 constexpr std::uint64_t kRetryDelayTid = 999999999;  // after every thread's lanes
+constexpr std::uint64_t kSlotWaitTid = 999999998;
 
 std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -43,6 +44,22 @@ void TraceFile::add(const Run& run) noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
     const StateHistory& history = run.history();
     const char* category = run.is_flow() ? "flow" : "task";
+    if (const std::vector<Run::SlotWait>* waits = run.slot_waits()) {
+      std::size_t index = 0;
+      for (const Run::SlotWait& wait : *waits) {
+        // A wait the run never left (interrupted while queued) lasts until the run ended.
+        const std::int64_t to = wait.to_us != 0 ? wait.to_us : std::max(wait.from_us, run.current().time_us);
+        slot_wait_track_used_ = true;
+        spool(dump({{"ph", "X"},
+                    {"cat", "slot_wait"},
+                    {"name", "tag slot wait: " + run.name()},
+                    {"pid", kPid},
+                    {"tid", kSlotWaitTid},
+                    {"ts", wait.from_us},
+                    {"dur", to - wait.from_us},
+                    {"args", {{"run_id", run.id()}, {"wait", ++index}, {"tags", run.task().options.tags}}}}));
+      }
+    }
     std::size_t attempt = 0;
     bool first = true;
     for (std::size_t i = 0; i + 1 < history.size(); ++i) {
@@ -128,6 +145,13 @@ void TraceFile::write(const RunScope& scope, const std::string& process) {
     spool(dump({{"ph", "M"}, {"name", "thread_name"}, {"pid", kPid}, {"tid", tid}, {"args", {{"name", name}}}}));
     spool(dump(
         {{"ph", "M"}, {"name", "thread_sort_index"}, {"pid", kPid}, {"tid", tid}, {"args", {{"sort_index", tid}}}}));
+  }
+  if (slot_wait_track_used_) {
+    spool(dump({{"ph", "M"},
+                {"name", "thread_name"},
+                {"pid", kPid},
+                {"tid", kSlotWaitTid},
+                {"args", {{"name", "tag slot waits"}}}}));
   }
   if (retry_track_used_) {
     spool(dump({{"ph", "M"},

@@ -2,9 +2,9 @@
 // chrome://tracing open. One track per worker slot (cli/attempt_tracks.hpp: a thread of the
 // runner, or a lane of one). Each attempt is an "X" slice (args: run id,
 // name, task, attempt, the state it ended in); each dependency edge is a flow arrow from the
-// upstream's last attempt to the downstream's first; retry delays are slices of their own
-// track. Slices are spooled to a scratch file as runs retire, so memory holds per run only
-// where it ended (for the arrows), and the file appears whole or not at all.
+// upstream's last attempt to the downstream's first; retry delays and waits for a tag's
+// concurrency slot are slices of tracks of their own. Slices are spooled to a scratch file as runs retire, so memory
+// holds per run only where it ended (for the arrows), and the file appears whole or not at all.
 #pragma once
 
 #include "cli/attempt_tracks.hpp"
@@ -61,6 +61,7 @@ class TraceFile {
   std::vector<Edge> edges_;
   std::uint64_t events_ = 0;
   bool retry_track_used_ = false;
+  bool slot_wait_track_used_ = false;
   std::string error_;
 };
 

@@ -214,6 +214,23 @@ class Run {
   void set_transaction(TransactionRef txn) noexcept { transaction_ = std::move(txn); }
   bool holds_slots() const noexcept { return holds_slots_; }
   void set_holds_slots(bool value) noexcept { holds_slots_ = value; }
+  // Each time the run waited for a tag's concurrency slot: when it started to wait and when
+  // it got the slots (0 while waiting, or if it ended waiting), wall clock. No state records
+  // these waits (Prefect has none), so the trace and the HTML report draw them from here.
+  // Allocated only for a run that ever waited. Written by the engine as the run is queued
+  // for a slot and when it is granted one; read once the run is terminal.
+  struct SlotWait {
+    std::int64_t from_us = 0;
+    std::int64_t to_us = 0;
+  };
+  const std::vector<SlotWait>* slot_waits() const noexcept { return slot_waits_.get(); }
+  void slot_wait_started(std::int64_t now_us) {
+    if (!slot_waits_) slot_waits_ = std::make_unique<std::vector<SlotWait>>();
+    slot_waits_->push_back(SlotWait{now_us, 0});
+  }
+  void slot_wait_ended(std::int64_t now_us) noexcept {
+    if (slot_waits_ && !slot_waits_->empty()) slot_waits_->back().to_us = now_us;
+  }
 
   // Callers blocked until the run is done. Guarded by lock().
   WaitList& waiters() noexcept { return waiters_; }
@@ -251,6 +268,7 @@ class Run {
   StateHistory history_;
   std::vector<StateDetail> details_;
   std::vector<Upstream> upstreams_;
+  std::unique_ptr<std::vector<SlotWait>> slot_waits_;
   std::atomic<std::uint32_t> pending_upstreams_{0};
   WaitList waiters_;
   std::vector<std::pair<DoneFn, void*>> callbacks_;

@@ -28,7 +28,8 @@ void TagLimits::take(const std::vector<std::string>& tags) {
   }
 }
 
-TagLimits::Acquisition TagLimits::acquire(Run* run, const std::vector<std::string>& tags) {
+TagLimits::Acquisition TagLimits::acquire(Run* run, const std::vector<std::string>& tags,
+                                          const std::function<void()>& before_queueing) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (const std::string& tag : tags) {
     auto it = limits_.find(tag);
@@ -39,6 +40,7 @@ TagLimits::Acquisition TagLimits::acquire(Run* run, const std::vector<std::strin
     take(tags);
     return {Outcome::Granted, {}};
   }
+  if (before_queueing) before_queueing();
   full->queue.push_back(Waiting{run, &tags});
   return {Outcome::Queued, {}};
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -30,8 +31,10 @@ class TagLimits {
     std::string zero_tag;  // ZeroLimit: the tag whose limit is 0
   };
   // Granted: the run holds a slot of each limited tag. Queued: it will be returned by a
-  // later release(). ZeroLimit: it can never run.
-  Acquisition acquire(Run* run, const std::vector<std::string>& tags);
+  // later release(); `before_queueing` ran just before, under the lock a release takes, so
+  // what it writes is seen by whoever the release hands the run to. ZeroLimit: it can never run.
+  Acquisition acquire(Run* run, const std::vector<std::string>& tags,
+                      const std::function<void()>& before_queueing = {});
 
   // Frees the run's slots; returns queued runs that now hold all their slots, in order.
   std::vector<Run*> release(const std::vector<std::string>& tags);

@@ -143,6 +143,46 @@ TEST(CliTrace, AttemptsExecutingAtOnceOnOneThreadGetLanesOfTheirOwn) {
   EXPECT_EQ(trace.arrow_heads.size(), 2u);
 }
 
+// With one slot for the tag of twelve runs, the others wait: each wait is a slice on the
+// "tag slot waits" track, from the moment the run was queued to its first attempt.
+TEST(CliTrace, WaitsForATagSlotAreSlicesOfTheirOwnTrack) {
+  TempDir dir;
+  write_file(dir.file("c.json"), json{{"plugins", {kReportTasks}},
+                                      {"flow", "showcase"},
+                                      {"concurrency_limits", {{"squares", 1}}},
+                                      {"store", nullptr}}
+                                     .dump());
+  const ProcessResult r = run_host({"--config", dir.file("c.json"), "--runner", "tbb", "--max-workers", "2", "--trace",
+                                    dir.file("trace.json"), "--report", dir.file("report.json")});
+  ASSERT_EQ(r.exit_code, 1) << describe(r);  // boom fails on purpose
+  const json doc = parse_json_file(dir.file("trace.json"));
+  std::vector<json> waits;
+  std::map<std::uint64_t, std::string> names;
+  std::map<std::uint64_t, std::int64_t> first_attempt;
+  for (const json& e : doc.at("traceEvents")) {
+    if (e.at("ph") == "M" && e.at("name") == "thread_name") names[e.at("tid")] = e.at("args").at("name");
+    if (e.at("ph") != "X") continue;
+    if (e.at("cat") == "slot_wait") waits.push_back(e);
+    if (e.at("cat") == "task" && e.at("args").at("attempt") == 1) first_attempt[e.at("args").at("run_id")] = e.at("ts");
+  }
+  ASSERT_FALSE(waits.empty()) << "one slot for twelve runs: some must wait";
+  EXPECT_LE(waits.size(), 11u);
+  std::map<std::uint64_t, std::string> tasks;
+  const json report = parse_json_file(dir.file("report.json"));
+  for (const json& run : report.at("task_runs")) tasks[run.at("id")] = run.at("task");
+  for (const json& wait : waits) {
+    const std::uint64_t run = wait.at("args").at("run_id");
+    SCOPED_TRACE(run);
+    EXPECT_EQ(tasks.at(run), "square");
+    EXPECT_EQ(names.at(wait.at("tid")), "tag slot waits");
+    EXPECT_EQ(wait.at("args").at("tags"), json({"squares"}));
+    EXPECT_GE(wait.at("dur").get<std::int64_t>(), 0);
+    ASSERT_TRUE(first_attempt.count(run));
+    EXPECT_LE(wait.at("ts").get<std::int64_t>() + wait.at("dur").get<std::int64_t>(), first_attempt.at(run))
+        << "the wait ends before the run's first attempt starts";
+  }
+}
+
 TEST(CliTrace, APathThatCannotBeWrittenIsRefusedBeforeRunning) {
   const std::string line =
       expect_usage_error(run_host({"--plugin", kTasks, "--task", "echo", "--trace", "/proc/no-such-dir/t.json"}));

@@ -2,7 +2,8 @@
 // "showcase", with a run in every state a report draws. {"n": N} sets how many "square"
 // runs it fans out (default 12); each "total" waits for two of them (dependency edges), one
 // "flaky" run fails once and is retried after a short delay, "lookup" runs twice with the
-// same parameters (the second ends Cached), and "boom" fails.
+// same parameters (the second ends Cached), and "boom" fails. "square" carries the tag
+// "squares", for a concurrency limit.
 #include <runner_host/sdk.hpp>
 
 #include <chrono>
@@ -55,7 +56,7 @@ json showcase(rh::FlowContext& flow, const json& p) {
 
 RH_TASK_LIBRARY(lib) {
   lib.name("report_tasks").version("1.0.0");
-  lib.task("square", square);
+  lib.task("square", square).tags({"squares"});  // limited by the trace test
   lib.task("total", total);
   lib.task("flaky", flaky).retries(2).retry_delay(0.02);
   lib.task("lookup", lookup).cache_policy(rh::cache::inputs());
