@@ -1,5 +1,7 @@
 #include "base/json_input.hpp"
 
+#include "base/utf8.hpp"
+
 #include <string>
 #include <vector>
 
@@ -15,43 +17,6 @@ constexpr int kNumberOverflowId = 406;
 // give a path of 64 components.
 constexpr std::size_t kPathLevelsShown = 8;
 
-// The longest prefix of `text` of at most `max_bytes` bytes that does not end inside a UTF-8
-// sequence.
-std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  std::size_t end = max_bytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
-}
-
-// The length of the valid UTF-8 sequence at the start of `text`, or 0.
-std::size_t utf8_sequence(std::string_view text) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(0);
-  std::size_t length = 0;
-  unsigned min_next = 0x80;
-  unsigned max_next = 0xBF;
-  if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) min_next = 0xA0;  // overlong
-    if (lead == 0xED) max_next = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) min_next = 0x90;  // overlong
-    if (lead == 0xF4) max_next = 0x8F;  // beyond U+10FFFF
-  } else {
-    return 0;
-  }
-  if (text.size() < length || byte(1) < min_next || byte(1) > max_next) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if ((byte(i) & 0xC0) != 0x80) return 0;
-  }
-  return length;
-}
-
 }  // namespace
 
 std::string one_line(std::string_view text, std::size_t max_bytes) {
@@ -59,7 +24,7 @@ std::string one_line(std::string_view text, std::size_t max_bytes) {
   std::string out;
   out.reserve(kept.size() + 3);
   for (std::size_t i = 0; i < kept.size();) {
-    const std::size_t length = utf8_sequence(kept.substr(i));
+    const std::size_t length = utf8_sequence_length(kept.substr(i));
     if (length == 0 || (length == 1 && (static_cast<unsigned char>(kept[i]) < 0x20 || kept[i] == 0x7F))) {
       out += '?';
       ++i;

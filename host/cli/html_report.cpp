@@ -1,6 +1,7 @@
 #include "cli/html_report.hpp"
 
 #include "base/output_files.hpp"
+#include "engine/run_history.hpp"
 #include "engine/task_registry.hpp"
 
 namespace rh::host {
@@ -8,15 +9,6 @@ namespace {
 
 const std::string kNoParams = "{}";
 const std::string kNullResult = "null";
-
-std::vector<StateRecord> history_of(const Run& run) {
-  std::vector<StateRecord> history;
-  history.reserve(run.history().size());
-  for (const StateEntry& entry : run.history()) {
-    history.push_back(StateRecord{entry.time_us, entry.id, std::string(run.message(entry))});
-  }
-  return history;
-}
 
 std::string error_of(const Run& run) {
   const RunError* error = run.error();
@@ -35,7 +27,7 @@ ReportPageFlow flow_of(const Run& root) {
   flow.has_result = is_completed(root.state());
   if (flow.has_result) flow.result = root.result().empty() ? kNullResult : root.result();
   flow.error = error_of(root);
-  flow.history = history_of(root);
+  flow.history = history_records(root);
   return flow;
 }
 
@@ -75,7 +67,7 @@ void HtmlReport::encode(const Run& run) {
   page_run.params = run.params().empty() ? &kNoParams : &run.params();
   if (is_completed(run.state())) page_run.result = run.result().empty() ? &kNullResult : &run.result();
   page_run.error = error_of(run);
-  page_run.history = history_of(run);
+  page_run.history = history_records(run);
   page_run.upstreams.reserve(run.upstreams().size());
   for (const Upstream& upstream : run.upstreams()) page_run.upstreams.push_back(upstream.run->id());
   for (const AttemptTracks::Track& track : tracks_.tracks_of(run.id())) {

@@ -1,6 +1,7 @@
 #include "cli/report_page_data.hpp"
 
 #include "base/output_files.hpp"
+#include "base/utf8.hpp"
 #include "cli/script_json.hpp"
 #include "plugins/extensions.hpp"
 #include "report_page.hpp"
@@ -51,9 +52,8 @@ std::string dump(const json& value) {
 
 // At most kMaxTextBytes of `text`, cut at a character boundary, saying how long it was.
 std::string cut_text(std::string_view text) {
-  std::size_t end = ReportPageData::kMaxTextBytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // inside a UTF-8 sequence
-  return std::string(text.substr(0, end)) + "\u2026 (" + std::to_string(text.size()) + " bytes)";
+  return std::string(utf8_prefix(text, ReportPageData::kMaxTextBytes)) + "\u2026 (" + std::to_string(text.size()) +
+         " bytes)";
 }
 
 json cut(std::string_view text) {

@@ -4,11 +4,11 @@
 #include "base/clock.hpp"
 #include "engine/engine.hpp"
 #include "engine/resume_set.hpp"
+#include "engine/run_history.hpp"
 
 namespace rh::host {
-namespace {
 
-std::vector<StateRecord> history_of(const Run& run) {
+std::vector<StateRecord> history_records(const Run& run) {
   std::vector<StateRecord> history;
   history.reserve(run.history().size());
   for (const StateEntry& entry : run.history()) {
@@ -16,8 +16,6 @@ std::vector<StateRecord> history_of(const Run& run) {
   }
   return history;
 }
-
-}  // namespace
 
 void Engine::record_flow_run_start(const RunScope& scope, const Run& root) {
   const TaskDef& task = root.task();
@@ -47,7 +45,7 @@ void Engine::record_in_store(const Run& run, bool with_result, const std::string
     record.id = flow_run_uuid;
     record.state = state;
     record.message = std::string(run.message(run.current()));
-    record.history = history_of(run);
+    record.history = history_records(run);
     if (is_completed(state) && persist) record.result = run.result().empty() ? "null" : run.result();
     if (const RunError* error = run.error()) {
       record.error_type = error->type;
@@ -69,7 +67,7 @@ void Engine::record_in_store(const Run& run, bool with_result, const std::string
   record.task_version = task.options.version;
   record.params = run.params().empty() ? "{}" : run.params();
   record.state = state;
-  record.history = history_of(run);
+  record.history = history_records(run);
   record.run_count = run.run_count();
   // Cached results are kept too: a resumed run of a resumed flow run needs them again.
   if (is_completed(state) && persist) {

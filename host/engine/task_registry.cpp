@@ -3,6 +3,7 @@
 #include "engine/library_identity.hpp"
 
 #include "base/json_input.hpp"
+#include "base/utf8.hpp"
 
 #include <runner_host/abi.h>
 
@@ -11,41 +12,11 @@ namespace {
 
 std::string text(rh_str s) { return s.data == nullptr ? std::string() : std::string(s.data, s.size); }
 
-// The length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no overlongs, no
-// surrogates, nothing above U+10FFFF), or 0.
-std::size_t utf8_sequence(const std::string& text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;
-    if (lead == 0xED) high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (std::size_t k = 2; k < length; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return length;
-}
-
 // What makes a task name unprintable in one line of the table or of `list`: a control
 // character (C0, DEL or C1) or bytes that are not UTF-8. Empty when the name is fine.
 std::string name_problem(const std::string& name) {
   for (std::size_t i = 0; i < name.size();) {
-    const std::size_t length = utf8_sequence(name, i);
+    const std::size_t length = utf8_sequence_length(std::string_view(name).substr(i));
     if (length == 0) return "is not valid UTF-8";
     const auto lead = static_cast<unsigned char>(name[i]);
     const bool c1 = length == 2 && lead == 0xC2 && static_cast<unsigned char>(name[i + 1]) < 0xA0;
@@ -60,7 +31,7 @@ std::string escaped(const std::string& name) {
   static const char kHex[] = "0123456789abcdef";
   std::string out = "\"";
   for (std::size_t i = 0; i < name.size();) {
-    const std::size_t length = utf8_sequence(name, i);
+    const std::size_t length = utf8_sequence_length(std::string_view(name).substr(i));
     const auto lead = static_cast<unsigned char>(name[i]);
     const bool c1 = length == 2 && lead == 0xC2 && static_cast<unsigned char>(name[i + 1]) < 0xA0;
     if (length == 0 || lead < 0x20 || lead == 0x7F || c1) {
