@@ -59,18 +59,10 @@ endforeach()
 string(REPLACE "${style_marker}" "<style>\n${css}</style>" page "${page}")
 string(REPLACE "${script_marker}" "<script>\n${js}</script>" page "${page}")
 
-# Written only when different, so the C++ is not rebuilt for nothing.
-function(write_if_changed path content)
-  if(EXISTS "${path}")
-    file(READ "${path}" old)
-    if(old STREQUAL content)
-      return()
-    endif()
-  endif()
-  file(WRITE "${path}" "${content}")
-endfunction()
-
-write_if_changed("${OUT_TEMPLATE}" "${page}")
+# Always written, even when unchanged: this runs only when a page file is newer than the
+# outputs, and an output left older would make every later build (and `make -n`) see it out
+# of date.
+file(WRITE "${OUT_TEMPLATE}" "${page}")
 
 string(FIND "${page}" "${data_marker}" at)
 string(LENGTH "${data_marker}" marker_length)
@@ -105,4 +97,4 @@ std::string_view report_page_after_data() { return {kAfterData, sizeof(kAfterDat
 
 }  // namespace rh::host
 ")
-write_if_changed("${OUT_CPP}" "${cpp}")
+file(WRITE "${OUT_CPP}" "${cpp}")
