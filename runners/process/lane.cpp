@@ -1,7 +1,5 @@
 #include "lane.hpp"
 
-#include "worker_messages.hpp"
-
 #include <runner_host/abi_text.hpp>
 #include <runner_host/detail/host.hpp>
 
@@ -38,12 +36,6 @@ std::string seconds_text(double seconds) {
   if (!text.empty() && text.back() == '.') text.pop_back();
   return text + " s";
 }
-
-// A worker said something it may not: it is killed, and its attempt ends Crashed.
-class Violation : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 void set_error(rh_context* ctx, std::string_view type, std::string_view message) {
   detail::host().ctx_set_error(ctx, to_rh_str(type), to_rh_str(message));
@@ -93,7 +85,8 @@ void Lane::await_ready() {
         wire::Reader in(payload);
         const auto type = static_cast<Type>(in.u8());
         if (type == Type::Ready) {
-          if (in.u32() != worker_protocol::kVersion) throw Violation("speaks another version of the worker protocol");
+          if (in.u32() != worker_protocol::kVersion)
+            throw remote::ProtocolViolation("speaks another version of the worker protocol");
           return;
         }
         if (type == Type::LoadFailed) {
@@ -103,8 +96,8 @@ void Lane::await_ready() {
           throw std::runtime_error(message);
         }
         if (type != Type::Log)
-          throw Violation("sent a " + std::string(worker_protocol::type_name(payload[0])) +
-                          " message before it was ready");
+          throw remote::ProtocolViolation("sent a " + std::string(worker_protocol::type_name(payload[0])) +
+                                          " message before it was ready");
         const std::uint32_t level = in.u32();
         in.boolean();
         in.str();
@@ -115,7 +108,7 @@ void Lane::await_ready() {
       const std::string name = worker_->name();
       worker_->kill_now();
       throw std::runtime_error(name + " sent a malformed message before it was ready (" + e.what() + ")");
-    } catch (const Violation& e) {
+    } catch (const remote::ProtocolViolation& e) {
       const std::string name = worker_->name();
       worker_->kill_now();
       throw std::runtime_error(name + " " + e.what());
@@ -142,7 +135,7 @@ void Lane::await_ready() {
   }
 }
 
-std::int32_t Lane::execute(const rh_remote_attempt& attempt) {
+std::int32_t Lane::execute(const rh_remote_attempt& attempt, bool /*may_resend*/) {
   rh_context* ctx = attempt.call->ctx;
   if (!lost_.empty()) {  // an attempt this one is nested in lost the process
     set_error(ctx, "rh::WorkerLost", lost_ + " while this attempt ran on it");
@@ -175,16 +168,11 @@ std::int32_t Lane::execute(const rh_remote_attempt& attempt) {
 }
 
 std::int32_t Lane::serve(Frame& frame) {
-  const rh_task_call& call = *frame.attempt.call;
   const auto lost = [&] {
     set_error(frame.ctx(), "rh::WorkerLost", lost_ + " while this attempt ran on it");
     return RH_TASK_WORKER_LOST;
   };
-  wire::Writer run;
-  run.u8(static_cast<std::uint8_t>(Type::Run)).u64(frame.id).u64(call.run_id).u64(call.flow_run_id).u32(call.run_count);
-  run.str(to_string_view(frame.attempt.library_path)).str(to_string_view(call.task_name));
-  run.str(to_string_view(call.run_name)).str(to_string_view(call.params_json)).i64(frame.attempt.deadline);
-  worker_->send(run.finish());  // if it is gone, the socket says so below
+  worker_->send(remote::AttemptHost::run_frame(frame.id, frame.attempt));  // if it is gone, the socket says so below
 
   const rh_time_ns grace = seconds_ns(settings_.kill_grace_seconds);
   const auto output = [this](std::string_view line, bool from_stderr) { log_output(line, from_stderr); };
@@ -197,7 +185,7 @@ std::int32_t Lane::serve(Frame& frame) {
       }
     } catch (const wire::WireError& e) {
       lose_worker(std::string("sent a malformed message (") + e.what() + ")");
-    } catch (const Violation& e) {
+    } catch (const remote::ProtocolViolation& e) {
       lose_worker(e.what());
     }
     if (!lost_.empty()) return lost();
@@ -219,7 +207,7 @@ std::int32_t Lane::serve(Frame& frame) {
     if (!frame.stop_sent && detail::host().ctx_status(frame.ctx()) == RH_CANCELLED) {
       frame.stop_sent = true;
       frame.stop_sent_at = now;
-      worker_->send(wire::Writer().u8(static_cast<std::uint8_t>(Type::Stop)).u64(frame.id).finish());
+      worker_->send(remote::AttemptHost::stop_frame(frame.id));
       continue;
     }
 
@@ -254,135 +242,17 @@ std::int32_t Lane::serve(Frame& frame) {
 }
 
 void Lane::handle(Frame& frame, const std::string& payload) {
-  const worker_protocol::WorkerMessage m = worker_protocol::decode_from_worker(payload);
-  const rh_host_api& host = detail::host();
-  switch (m.type) {
-    case Type::Done:
-      if (m.done.attempt != frame.id) {
-        throw Violation("reported the end of attempt " + std::to_string(m.done.attempt) + " while it ran attempt " +
-                        std::to_string(frame.id));
-      }
-      // Its last lines were written before its Done: they belong to this attempt.
-      worker_->drain_output([this](std::string_view line, bool from_stderr) { log_output(line, from_stderr); });
-      if (m.done.has_result) host.ctx_set_result(frame.ctx(), to_rh_str(m.done.result));
-      if (m.done.has_error) {
-        host.ctx_set_error(frame.ctx(), to_rh_str(m.done.error_type), to_rh_str(m.done.error_message));
-      }
-      frame.done = true;
-      frame.code = m.done.code;
-      return;
-    case Type::Log:
-      if (m.log.for_attempt) {
-        host.ctx_log(frame.ctx(), m.log.level, to_rh_str(m.log.message));
-      } else {
-        host.log(m.log.level, to_rh_str(m.log.logger), to_rh_str(m.log.message));
-      }
-      return;
-    case Type::Call: answer_call(frame, m.call); return;
-    case Type::Release: {
-      const bool is_waitset = m.release.kind == worker_protocol::HandleKind::Waitset;
-      void* object = find_handle(m.release.handle, is_waitset);
-      handles_.erase(m.release.handle);
-      if (is_waitset) {
-        host.waitset_destroy(static_cast<rh_waitset*>(object));
-      } else {
-        host.run_release(static_cast<rh_run*>(object));
-      }
-      return;
-    }
-    case Type::OutOfMemory: worker_->note_out_of_memory(); return;
-    default: throw Violation("sent a message the decoder let through unhandled");  // unreachable
+  // Its last lines were written before its Done: they belong to this attempt.
+  if (!payload.empty() && static_cast<Type>(static_cast<std::uint8_t>(payload[0])) == Type::Done) {
+    worker_->drain_output([this](std::string_view line, bool from_stderr) { log_output(line, from_stderr); });
   }
-}
-
-void Lane::answer_call(Frame& frame, const worker_protocol::CallMessage& call) {
-  const rh_host_api& host = detail::host();
-  rh_context* ctx = frame.ctx();
-  wire::Writer reply;
-  reply.u8(static_cast<std::uint8_t>(Type::Reply)).u64(call.id);
-  ErrorCapture error;
-  switch (call.op) {
-    case Op::Sleep: reply.i32(host.ctx_sleep(ctx, call.duration_ns)); break;
-    case Op::Submit: {
-      std::vector<rh_dependency> deps;
-      deps.reserve(call.dependencies.size());
-      for (const worker_protocol::Dependency& dep : call.dependencies) {
-        deps.push_back(
-            rh_dependency{sizeof(rh_dependency), dep.flags, static_cast<rh_run*>(find_handle(dep.run, false))});
-      }
-      const rh_submit_request request{sizeof(rh_submit_request), to_rh_str(call.task), to_rh_str(call.params),
-                                      deps.data(), deps.size()};
-      rh_run* run = nullptr;
-      const std::int32_t status = host.submit(ctx, &request, &run, &error.sink);
-      if (status == RH_OK) {
-        reply.i32(RH_OK).u64(add_handle(run, false)).u64(host.run_id(run)).str("");
-      } else {
-        reply.i32(status).u64(0).u64(0).str(error.message_or_type());
-      }
-      break;
-    }
-    case Op::RunWait: {
-      auto* run = static_cast<rh_run*>(find_handle(call.handle, false));
-      const std::int32_t status = host.run_wait(run, call.deadline, &error.sink);
-      reply.i32(status).str(error.message_or_type());
-      break;
-    }
-    case Op::RunSnapshot: {
-      auto* run = static_cast<rh_run*>(find_handle(call.handle, false));
-      reply.i32(RH_OK);
-      host.run_snapshot(
-          run,
-          [](void* out, const rh_run_view* view) {
-            worker_protocol::write_view(*static_cast<wire::Writer*>(out), *view);
-          },
-          &reply);
-      break;
-    }
-    case Op::WaitsetCreate: reply.i32(RH_OK).u64(add_handle(host.waitset_create(), true)); break;
-    case Op::WaitsetAdd: {
-      auto* set = static_cast<rh_waitset*>(find_handle(call.handle, true));
-      auto* run = static_cast<rh_run*>(find_handle(call.run, false));
-      host.waitset_add(set, run);
-      reply.i32(RH_OK);
-      break;
-    }
-    case Op::WaitsetNext: {
-      auto* set = static_cast<rh_waitset*>(find_handle(call.handle, true));
-      rh_run* run = nullptr;
-      const std::int32_t status = host.waitset_next(set, call.deadline, &run);
-      reply.i32(status).u64(status == RH_OK ? host.run_id(run) : 0);
-      break;
-    }
-    case Op::WaiterWait: {
-      rh_waiter* waiter = host.waiter_instance();
-      struct Seen {
-        bool any = false;
-        wire::Writer view;
-      } seen;
-      std::int32_t status = RH_ERROR;
-      if (waiter == nullptr) {
-        error.message = "the session's waiter is not available";
-      } else {
-        status = host.waiter_wait(
-            waiter, call.run_id, call.deadline,
-            [](void* out, const rh_run_view* view) {
-              auto* s = static_cast<Seen*>(out);
-              s->any = true;
-              worker_protocol::write_view(s->view, *view);
-            },
-            &seen, &error.sink);
-        host.waiter_release(waiter);
-      }
-      reply.i32(status).str(error.message_or_type()).u8(seen.any ? 1 : 0);
-      if (seen.any) {
-        // The view was written as a frame of its own: append its payload only.
-        const std::string& bytes = seen.view.finish();
-        reply.raw(std::string_view(bytes).substr(wire::kHeaderSize));
-      }
-      break;
-    }
+  const remote::MessageOutcome outcome = calls_.handle(frame.id, frame.ctx(), payload);
+  if (outcome.type == Type::OutOfMemory) worker_->note_out_of_memory();
+  if (!outcome.reply.empty()) worker_->send(outcome.reply);  // if it is gone, the socket says so
+  if (outcome.done) {
+    frame.done = true;
+    frame.code = outcome.code;
   }
-  worker_->send(reply.finish());  // if it is gone, the socket says so
 }
 
 void Lane::lose_worker(const std::string& why) {
@@ -397,7 +267,7 @@ void Lane::after_outermost() {
   const bool recycle =
       lost_.empty() && settings_.max_tasks_per_child > 0 && tasks_on_worker_ >= settings_.max_tasks_per_child;
   if (lost_.empty() && !recycle) return;
-  release_handles();
+  calls_.release_all();
   if (recycle) worker_->retire(settings_.kill_grace_seconds);
   worker_.reset();
   lost_.clear();
@@ -412,18 +282,6 @@ void Lane::after_outermost() {
   }
 }
 
-void Lane::release_handles() {
-  const rh_host_api& host = detail::host();
-  for (const auto& entry : handles_) {
-    if (entry.second.is_waitset) {
-      host.waitset_destroy(static_cast<rh_waitset*>(entry.second.object));
-    } else {
-      host.run_release(static_cast<rh_run*>(entry.second.object));
-    }
-  }
-  handles_.clear();
-}
-
 void Lane::log_output(std::string_view line, bool from_stderr) {
   const std::uint32_t level = from_stderr ? RH_LOG_WARN : RH_LOG_INFO;
   if (!frames_.empty()) {
@@ -433,31 +291,16 @@ void Lane::log_output(std::string_view line, bool from_stderr) {
   }
 }
 
-std::uint64_t Lane::add_handle(void* object, bool is_waitset) {
-  const std::uint64_t handle = next_handle_++;
-  handles_.emplace(handle, Handle{object, is_waitset});
-  return handle;
-}
-
-void* Lane::find_handle(std::uint64_t handle, bool is_waitset) const {
-  const auto it = handles_.find(handle);
-  if (it == handles_.end() || it->second.is_waitset != is_waitset) {
-    throw Violation("named a " + std::string(is_waitset ? "wait set" : "run") + " it was never given (handle " +
-                    std::to_string(handle) + ")");
-  }
-  return it->second.object;
-}
-
 void Lane::stop() {
   if (worker_ == nullptr) return;
-  release_handles();
+  calls_.release_all();
   worker_->retire(settings_.kill_grace_seconds);
   worker_.reset();
 }
 
 void Lane::kill() {
   if (worker_ == nullptr) return;
-  release_handles();
+  calls_.release_all();
   worker_->kill_now();
   worker_.reset();
 }

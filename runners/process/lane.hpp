@@ -6,7 +6,8 @@
 // runner hands it over under its lock), and by the runner once no thread holds it.
 #pragma once
 
-#include "worker_messages.hpp"
+#include "attempt_host.hpp"
+#include "lane_pool.hpp"
 #include "worker_process.hpp"
 
 #include <runner_host/abi.h>
@@ -14,7 +15,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace rh::process_runner {
@@ -32,10 +32,10 @@ struct LaneSettings {
 // What a lane reports to its runner (runner log lines).
 using LaneLog = void (*)(void* user_data, std::uint32_t level, const std::string& message);
 
-class Lane {
+class Lane final : public remote::Lane {
  public:
   Lane(std::uint32_t index, const LaneSettings& settings, LaneLog log, void* log_user_data);
-  ~Lane();
+  ~Lane() override;
 
   // Spawns the process (if it has none). spawn_worker and await_ready apart let a runner
   // start all its lanes' processes at once and then wait for them together. Throw
@@ -43,8 +43,9 @@ class Lane {
   void spawn_worker();
   void await_ready();
 
-  // rh_remote_attempts.execute, on this lane's thread.
-  std::int32_t execute(const rh_remote_attempt& attempt);
+  // rh_remote_attempts.execute, on this lane's thread. A lost process is replaced, never
+  // resent to: its attempt ends Crashed.
+  std::int32_t execute(const rh_remote_attempt& attempt, bool may_resend) override;
 
   // Ends the process (Shutdown, then SIGKILL after the grace period) and reaps it.
   void stop();
@@ -58,16 +59,11 @@ class Lane {
   struct Frame;  // one executing attempt of this lane (lane.cpp)
   std::int32_t serve(Frame& frame);
   void handle(Frame& frame, const std::string& payload);
-  void answer_call(Frame& frame, const worker_protocol::CallMessage& call);
   // Ends the process for a reason worth a line of its own, and fails every attempt on it.
   void lose_worker(const std::string& why);
   // Once no attempt runs on it: replaces a process that was lost or has served its share.
   void after_outermost();
-  void release_handles();
   void log_output(std::string_view line, bool from_stderr);
-
-  std::uint64_t add_handle(void* object, bool is_waitset);
-  void* find_handle(std::uint64_t handle, bool is_waitset) const;
 
   const std::uint32_t index_;
   const LaneSettings& settings_;
@@ -77,14 +73,9 @@ class Lane {
   std::string lost_;            // why the process was lost; empty while it serves
   std::vector<Frame*> frames_;  // executing attempts, innermost last
   std::uint64_t next_attempt_ = 1;
-  std::uint64_t next_handle_ = 1;
   std::uint64_t tasks_on_worker_ = 0;
   std::uint64_t spawned_ = 0;
-  struct Handle {
-    void* object;
-    bool is_waitset;
-  };
-  std::unordered_map<std::uint64_t, Handle> handles_;
+  remote::AttemptHost calls_;  // the handles the current process was given
 };
 
 }  // namespace rh::process_runner

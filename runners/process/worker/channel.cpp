@@ -18,7 +18,7 @@ void host_gone(const char* why) {
   std::_Exit(worker_protocol::kExitHostGone);
 }
 
-void Channel::send(const std::string& frame) {
+void SocketChannel::send(const std::string& frame) {
   std::size_t sent = 0;
   while (sent < frame.size()) {
     const ssize_t n = ::send(fd_, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
@@ -28,7 +28,7 @@ void Channel::send(const std::string& frame) {
   }
 }
 
-bool Channel::fill(bool block) {
+bool SocketChannel::fill(bool block) {
   char buffer[64 * 1024];
   for (;;) {
     const ssize_t n = ::recv(fd_, buffer, sizeof buffer, block ? 0 : MSG_DONTWAIT);
@@ -44,7 +44,7 @@ bool Channel::fill(bool block) {
   }
 }
 
-std::string Channel::receive() {
+std::string SocketChannel::receive() {
   std::string payload;
   try {
     while (!frames_.next(&payload)) fill(true);
@@ -54,7 +54,7 @@ std::string Channel::receive() {
   return payload;
 }
 
-bool Channel::try_receive(std::string* payload) {
+bool SocketChannel::try_receive(std::string* payload) {
   try {
     if (frames_.next(payload)) return true;
     return fill(false) && frames_.next(payload);

@@ -1,6 +1,7 @@
-// The worker's end of its socket to the host: whole frames out, whole frames in. A worker
+// The worker's end of its link to the host: whole frames out, whole frames in. A worker
 // has one thread, so reads block it; a read that finds the host gone ends the worker (the
-// host is the only reason it exists).
+// host is the only reason it exists). A worker process's link is its socket; a worker slot
+// of an MPI rank reads a mailbox its rank's messages fill (runners/mpi).
 #pragma once
 
 #include "wire.hpp"
@@ -15,15 +16,23 @@ inline constexpr int kSocketFd = 3;
 
 class Channel {
  public:
-  explicit Channel(int fd) : fd_(fd) {}
-
+  virtual ~Channel() = default;
   // Sends one frame (length prefix included). Exits the worker if the host is gone.
-  void send(const std::string& frame);
-  // The next payload, blocking until it is complete. Exits the worker on end of file or on a
-  // frame the host should never send (over the size limit).
-  std::string receive();
+  virtual void send(const std::string& frame) = 0;
+  // The next payload, blocking until it is complete. Exits the worker when the host is gone
+  // or sent a frame it never should (over the size limit).
+  virtual std::string receive() = 0;
   // The next payload if one is complete without blocking.
-  bool try_receive(std::string* payload);
+  virtual bool try_receive(std::string* payload) = 0;
+};
+
+class SocketChannel final : public Channel {
+ public:
+  explicit SocketChannel(int fd) : fd_(fd) {}
+
+  void send(const std::string& frame) override;
+  std::string receive() override;
+  bool try_receive(std::string* payload) override;
 
  private:
   // Reads what is there (blocking or not) into the buffer; false when nothing was.

@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   // Lines, not 4 KiB blocks, so what a task prints reaches the host's log as it prints.
   setvbuf(stdout, nullptr, _IOLBF, 0);
 
-  rh::process_worker::Worker worker(rh::process_worker::kSocketFd);
+  rh::process_worker::SocketChannel channel(rh::process_worker::kSocketFd);
+  rh::process_worker::Worker worker(channel, rh::process_worker::kSocketFd);
   rh::process_worker::set_the_worker(&worker);
   return worker.serve();
 }

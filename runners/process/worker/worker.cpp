@@ -16,7 +16,7 @@ namespace {
 using worker_protocol::Op;
 using worker_protocol::Type;
 
-Worker* g_worker = nullptr;
+thread_local Worker* tl_worker = nullptr;
 
 rh_time_ns monotonic_now() {
   timespec ts{};
@@ -53,8 +53,8 @@ void on_out_of_memory() {
 
 }  // namespace
 
-Worker& the_worker() { return *g_worker; }
-void set_the_worker(Worker* worker) { g_worker = worker; }
+Worker& the_worker() { return *tl_worker; }
+void set_the_worker(Worker* worker) { tl_worker = worker; }
 
 void limit_memory(int fd, std::uint64_t max_mb) {
   g_out_of_memory_frame = wire::Writer().u8(static_cast<std::uint8_t>(Type::OutOfMemory)).finish();
@@ -66,7 +66,7 @@ void limit_memory(int fd, std::uint64_t max_mb) {
   if (setrlimit(RLIMIT_AS, &limit) != 0) std::perror("runner-host worker: setrlimit(RLIMIT_AS)");
 }
 
-Worker::Worker(int fd) : channel_(fd) {}
+Worker::Worker(Channel& channel, int memory_fd) : channel_(channel), memory_fd_(memory_fd) {}
 
 wire::Reader Worker::Answer::rest() const {
   wire::Reader in(payload);
@@ -77,7 +77,7 @@ wire::Reader Worker::Answer::rest() const {
 }
 
 int Worker::serve() {
-  init(channel_.receive());
+  if (!init(channel_.receive())) return worker_protocol::kExitLoadFailed;
   for (;;) {
     const std::string payload = channel_.receive();
     switch (static_cast<Type>(static_cast<std::uint8_t>(payload.empty() ? 0 : payload[0]))) {
@@ -89,7 +89,7 @@ int Worker::serve() {
   }
 }
 
-void Worker::init(const std::string& payload) {
+bool Worker::init(const std::string& payload) {
   std::uint64_t max_mb = 0;
   std::vector<std::string> paths;
   try {
@@ -115,14 +115,15 @@ void Worker::init(const std::string& payload) {
     for (const std::string& path : paths) library(path);
   } catch (const std::exception& e) {
     channel_.send(wire::Writer().u8(static_cast<std::uint8_t>(Type::LoadFailed)).str(e.what()).finish());
-    std::_Exit(worker_protocol::kExitLoadFailed);
+    return false;
   }
   // The limit comes after loading: the libraries' own code and data are not the tasks'.
-  limit_memory(kSocketFd, max_mb);
+  if (memory_fd_ >= 0) limit_memory(memory_fd_, max_mb);
   ready.u8(static_cast<std::uint8_t>(Type::Ready))
       .u32(worker_protocol::kVersion)
       .u32(static_cast<std::uint32_t>(getpid()));
   channel_.send(ready.finish());
+  return true;
 }
 
 const Library& Worker::library(std::string_view path) {

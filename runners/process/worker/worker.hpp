@@ -46,7 +46,10 @@ struct Library {
 
 class Worker {
  public:
-  explicit Worker(int fd);
+  // Serves the host at the other end of `channel`. `memory_fd` is where the worker writes
+  // OutOfMemory when memory runs out (its socket), or -1 for a worker that shares its
+  // process (a slot of an MPI rank): no limit, no handler of its own.
+  Worker(Channel& channel, int memory_fd);
 
   // Init, Ready, then attempts until Shutdown or the host closes the socket. The exit status.
   int serve();
@@ -69,7 +72,8 @@ class Worker {
   const std::string& host_version() const noexcept { return host_version_; }
 
  private:
-  void init(const std::string& payload);
+  // false after LoadFailed was sent: the worker has nothing to serve.
+  bool init(const std::string& payload);
   // The library at `path`, loading it if this worker has not yet. Throws std::runtime_error.
   const Library& library(std::string_view path);
   void run(const std::string& payload);
@@ -79,7 +83,8 @@ class Worker {
   void drain_notices();
   void mark_stopped(std::uint64_t attempt_id);
 
-  Channel channel_;
+  Channel& channel_;
+  int memory_fd_;
   std::vector<Library> libraries_;
   std::vector<Attempt*> attempts_;  // innermost last
   std::uint64_t next_call_ = 1;
@@ -87,7 +92,8 @@ class Worker {
   std::string host_name_ = "runner-host", host_version_;
 };
 
-// The worker whose process this is: rh_host_api functions that take no context reach it here.
+// The worker of the calling thread (a process has one; an MPI rank one per slot thread):
+// rh_host_api functions that take no context reach it here.
 Worker& the_worker();
 void set_the_worker(Worker* worker);
 
