@@ -10,6 +10,7 @@
 #include "cli/signal_watcher.hpp"
 #include "cli/state_colors.hpp"
 #include "cli/store_commands.hpp"
+#include "cli/worker_role.hpp"
 #include "engine/execution_context.hpp"
 #include "engine/resume_set.hpp"
 #include "events/jsonl_sink.hpp"
@@ -232,6 +233,15 @@ int run_command(const RunConfig& given, const std::filesystem::path& exe_dir, st
     configure_logging(config.log_level, config.log_format);
   } catch (const LoggingError& e) {
     return usage_error(config.source == "command line" ? e.what() : config.source + ": log: " + e.what());
+  }
+  // A worker of its runner (an MPI rank other than 0) serves the host of the run and is done.
+  try {
+    const std::optional<int> served = serve_if_worker(
+        WorkerRoleRequest{config.runner.name, config.runner.options, exe_dir, config.allow_untrusted_plugins});
+    if (served) return *served;
+  } catch (const std::exception& e) {
+    const std::string where = config.source == "command line" ? std::string() : config.source + ": ";
+    return usage_error(where + e.what());
   }
   // Set up now, while no other thread logs; drawn once the runs start.
   std::shared_ptr<ProgressLine> progress;

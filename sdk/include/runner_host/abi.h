@@ -590,6 +590,23 @@ typedef struct rh_remote_attempts {
   int32_t (*execute)(rh_runner* runner, const rh_remote_attempt* attempt);
 } rh_remote_attempts;
 
+/* A runner whose workers are copies of the host's own command line (the MPI runner: every
+ * rank starts `runner-host`) answers this id in rh_plugin_descriptor.get_extension. The host
+ * asks it first, before it opens a store or loads a task library, which part this process
+ * plays; a worker serves the coordinator (the host of the run) and never runs a flow. */
+#define RH_EXT_WORKER_ROLE "rh.worker_role/1"
+
+#define RH_ROLE_COORDINATOR 16 /* this process is the host: go on as usual */
+#define RH_ROLE_SERVED 17      /* it served as a worker; exit with *exit_code (apart from RH_ERROR) */
+
+typedef struct rh_worker_role {
+  uint32_t struct_size;
+  /* With the runner's options (a JSON object, as create gets them): RH_ROLE_COORDINATOR,
+   * RH_ROLE_SERVED once the coordinator ended this worker, or RH_ERROR with a message in
+   * err (bad options, no workers to coordinate). Called once, before create. [host-main] */
+  int32_t (*take_role)(rh_str options_json, int32_t* exit_code, rh_error_sink* err);
+} rh_worker_role;
+
 /* ---------------------------------------------------------------- entry point */
 
 #define RH_PLUGIN_KIND_TASK_LIBRARY 1u

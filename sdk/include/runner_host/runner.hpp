@@ -66,6 +66,15 @@ class RunnerOptions {
     return it->get<double>();
   }
 
+  // A true/false option; `fallback` when absent.
+  bool boolean(const std::string& key, bool fallback) {
+    seen_.push_back(key);
+    auto it = options_.find(key);
+    if (it == options_.end()) return fallback;
+    if (!it->is_boolean()) throw RunnerOptionError("option '" + key + "' must be true or false, got " + it->dump());
+    return it->get<bool>();
+  }
+
   // A string option; `fallback` when absent.
   std::string string(const std::string& key, const std::string& fallback) {
     seen_.push_back(key);
