@@ -40,8 +40,8 @@ void gather_roster(double timeout_seconds) {
         for (std::size_t i = 0; i < roster.ranks.size(); ++i) {
           if (roster.ranks[i].rank == 0) which += (which.empty() ? "" : ", ") + std::to_string(i + 1);
         }
-        throw std::runtime_error("worker rank(s) " + which + " did not report within " +
-                                 seconds_text(timeout_seconds) + " (start_timeout_seconds)");
+        throw std::runtime_error("worker rank(s) " + which + " did not report within " + seconds_text(timeout_seconds) +
+                                 " (start_timeout_seconds)");
       }
       std::this_thread::sleep_for(std::chrono::microseconds(200));
       continue;

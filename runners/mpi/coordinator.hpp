@@ -31,9 +31,9 @@ struct SlotLink {
   std::deque<std::string> inbox;
   std::deque<std::uint64_t> turns;  // tickets of the outermost attempts sent, oldest first
   std::uint64_t next_ticket = 1;
-  std::string lost;                 // why, once its rank is lost
-  remote::AttemptHost calls;        // used by the thread whose turn it is
-  std::string log_prefix;           // "[rank 2] "
+  std::string lost;           // why, once its rank is lost
+  remote::AttemptHost calls;  // used by the thread whose turn it is
+  std::string log_prefix;     // "[rank 2] "
 };
 
 struct WorkerRank {
@@ -89,7 +89,7 @@ class Coordinator {
   std::vector<WorkerRank> ranks_;  // index: rank - 1
   std::vector<std::unique_ptr<SlotLink>> links_;
   std::vector<std::size_t> first_link_;  // index: rank - 1
-  std::mutex ranks_mutex_;                // ranks_[].lost, taken by give_up_rank off the MPI thread
+  std::mutex ranks_mutex_;               // ranks_[].lost, taken by give_up_rank off the MPI thread
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

@@ -75,8 +75,7 @@ bool Postman::pass(const Deliver& deliver, const Malformed& malformed) {
 
 void Postman::nap() {
   // The first idle passes only yield: the next message of a busy exchange is near.
-  nap_ = nap_ < std::chrono::microseconds(5) ? nap_ + std::chrono::microseconds(1)
-                                              : std::min(kMaxNap, nap_ * 2);
+  nap_ = nap_ < std::chrono::microseconds(5) ? nap_ + std::chrono::microseconds(1) : std::min(kMaxNap, nap_ * 2);
   if (nap_ < std::chrono::microseconds(5)) {
     std::this_thread::yield();
     return;

@@ -81,8 +81,7 @@ void Seat::end_turn(std::uint64_t ticket) {
   link_.changed.notify_all();
 }
 
-bool Seat::serve(std::uint64_t attempt_id, const rh_remote_attempt& attempt, std::uint64_t ticket,
-                 std::int32_t* code) {
+bool Seat::serve(std::uint64_t attempt_id, const rh_remote_attempt& attempt, std::uint64_t ticket, std::int32_t* code) {
   rh_context* ctx = attempt.call->ctx;
   const bool outermost = frames_.size() == 1;
   bool stop_sent = false;
@@ -92,7 +91,8 @@ bool Seat::serve(std::uint64_t attempt_id, const rh_remote_attempt& attempt, std
       std::unique_lock<std::mutex> lock(link_.mutex);
       // A nested attempt's thread already has the turn of its outermost one.
       const auto my_turn = [&] { return !outermost || (!link_.turns.empty() && link_.turns.front() == ticket); };
-      link_.changed.wait_for(lock, kStopCheck, [&] { return !link_.lost.empty() || (my_turn() && !link_.inbox.empty()); });
+      link_.changed.wait_for(lock, kStopCheck,
+                             [&] { return !link_.lost.empty() || (my_turn() && !link_.inbox.empty()); });
       if (!link_.lost.empty()) return false;
       if (my_turn() && !link_.inbox.empty()) {
         message = std::move(link_.inbox.front());

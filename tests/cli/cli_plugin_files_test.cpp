@@ -239,7 +239,7 @@ TEST(CliPluginFiles, BareRunnerFileNameIsARunnerName) {
   options.cwd = dir.path().string();
   EXPECT_EQ(
       expect_usage_error(run_host({"--plugin", kTasks, "--task", "add", "--runner", "tbb.so"}, options)),
-      "runner-host: unknown runner 'tbb.so' (available: fiber, process, sequential, tbb); a runner plugin file is "
+      "runner-host: unknown runner 'tbb.so' (available: fiber, mpi, process, sequential, tbb); a runner plugin file is "
       "given by a path, e.g. './tbb.so'");
 }
 
