@@ -75,6 +75,42 @@ grep -q "was silent for more than 3 heartbeats (0.6 s); its attempts go to the r
 grep -q 'flow survive (survive-[0-9a-f]*) .*Completed.*: {"die_once":"survived","where":30}' <<<"$out" ||
   fail "survive: $out"
 
+# Without --enable-recovery a dead rank aborts the job; rank 0's store has what completed,
+# and --resume last goes on without running it again.
+store_args=(--store "$scratch/store.db" --no-progress)
+job 3 "$host" --runner mpi --plugin "$tasks" --flow abort_midway \
+  --params "{\"n\": 8, \"marker\": \"$scratch/aborted\"}" "${store_args[@]}"
+[ "$status" -ne 0 ] || fail "abort: the job did not fail"
+[ -f "$scratch/aborted" ] || fail "abort: no rank died"
+job 3 "$host" --runner mpi --plugin "$tasks" --resume last "${store_args[@]}"
+[ "$status" -eq 0 ] || fail "resume: exit status $status: $out"
+grep -q "8 completed task run(s) will not run again" <<<"$out" || fail "resume: not 8 runs kept: $out"
+grep -q "9 task runs: 8 .*Cached.*, 1 .*Completed" <<<"$out" || fail "resume: not 8 Cached and 1 Completed: $out"
+grep -q 'flow abort_midway (abort_midway-[0-9a-f]*) .*Completed.*: "survived"' <<<"$out" || fail "resume: $out"
+
+# SIGTERM to rank 0 ends the whole job: its runs stop, the report is written, every rank
+# ends, and the status is 130.
+sleepers="$build/tests/plugins/libcli_sleepers.so"
+timeout 120 mpirun --allow-run-as-root --oversubscribe -np 3 "$host" --runner mpi --plugin "$sleepers" \
+  --flow sleepers --params '{"naps": 2, "waiters": 1, "seconds": 60}' --no-store --no-progress \
+  --report "$scratch/interrupted.json" >"$scratch/interrupted.out" 2>&1 &
+job_pid=$!
+for _ in $(seq 300); do grep -q "nap 1 running" "$scratch/interrupted.out" && break; sleep 0.1; done
+rank0=""
+for pid in $(pgrep -f "$sleepers"); do
+  tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=0" && rank0="$pid"
+done
+[ -n "$rank0" ] || fail "interrupt: no rank 0 found: $(cat "$scratch/interrupted.out")"
+[ -n "$rank0" ] && kill -TERM "$rank0"
+wait "$job_pid"
+status=$?
+out="$(cat "$scratch/interrupted.out")"
+[ "$status" -eq 130 ] || fail "interrupt: exit status $status, not 130: $out"
+grep -q "flow sleepers (sleepers-[0-9a-f]*) .*Cancelled" <<<"$out" || fail "interrupt: the flow is not Cancelled: $out"
+[ "$(jq -r '.flow.state.name' "$scratch/interrupted.json" 2>/dev/null)" = Cancelled ] || fail "interrupt: no report"
+sleep 0.5
+[ -z "$(pgrep -f "$sleepers")" ] || fail "interrupt: ranks left behind: $(pgrep -af "$sleepers")"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures case(s) failed" >&2
   exit 1

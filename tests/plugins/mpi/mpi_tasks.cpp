@@ -64,6 +64,17 @@ json survive(rh::FlowContext& flow, const json& p) {
   return json{{"where", done}, {"die_once", dying.result()}};
 }
 
+// n runs of `where` that complete (and reach the store), then one of die_once: without
+// --enable-recovery the job is aborted there.
+json abort_midway(rh::FlowContext& flow, const json& p) {
+  std::vector<rh::Future> runs;
+  for (int i = 0; i < p.value("n", 10); ++i) runs.push_back(flow.submit("where", {{"ms", 1}, {"i", i}}));
+  for (rh::Future& run : runs) run.result();
+  // Past the store's durability delay (docs/store.md): the results above are on disk.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  return flow.submit("die_once", {{"marker", p.at("marker")}}).result();
+}
+
 }  // namespace
 
 RH_TASK_LIBRARY(lib) {
@@ -73,4 +84,5 @@ RH_TASK_LIBRARY(lib) {
   lib.flow("spread", spread);
   lib.flow("nested", nested);
   lib.flow("survive", survive);
+  lib.flow("abort_midway", abort_midway);
 }
