@@ -190,7 +190,7 @@ void Coordinator::deliver(int source, const Item& item) {
     if (rank.lost) return;  // what a lost rank still says is not listened to
     rank.last_heard = std::chrono::steady_clock::now();
   }
-  if (item.kind != Kind::FromSlot) return;  // a Heartbeat: heard is all it says
+  if (item.kind != Kind::FromSlot && item.kind != Kind::SlotLost) return;  // a Heartbeat: heard is all it says
   SlotLink* link = link_of(source, item.slot);
   if (link == nullptr) {
     give_up_rank(source, "named slot " + std::to_string(item.slot) + ", which it does not have");
@@ -198,7 +198,11 @@ void Coordinator::deliver(int source, const Item& item) {
   }
   {
     std::lock_guard<std::mutex> lock(link->mutex);
-    link->inbox.emplace_back(item.payload);
+    if (item.kind == Kind::SlotLost) {
+      link->inbox.push_back(std::string(1, kWorkerDiedMark) + std::string(item.payload));
+    } else {
+      link->inbox.emplace_back(item.payload);
+    }
   }
   link->changed.notify_all();
 }

@@ -22,6 +22,10 @@
 
 namespace rh::mpi_runner {
 
+// First byte of an inbox entry that says the slot's worker process died (the rest: why),
+// in order with the frames it sent before; no worker-protocol type is 0.
+inline constexpr char kWorkerDiedMark = '\0';
+
 struct SlotLink {
   int rank = 0;
   std::uint32_t slot = 0;

@@ -27,6 +27,7 @@ enum class Kind : std::uint8_t {
   Hello = 16,      // u32 slots, str host name, u32 pid: once, first
   FromSlot = 17,   // a frame the slot's worker sent
   Heartbeat = 18,  // nothing else to say for a while
+  SlotLost = 19,   // str why: the slot's worker process died (isolate); what ran on it is lost
 };
 
 inline void append_item(std::string& batch, Kind kind, std::uint32_t slot, std::string_view payload) {

@@ -48,15 +48,26 @@ std::int32_t Seat::execute(const rh_remote_attempt& attempt, bool may_resend) {
   }
   frames_.push_back(id);
   std::int32_t code = RH_TASK_FAILED;
-  bool finished = false;
+  Ending ending = Ending::RankLost;
   try {
-    finished = serve(id, attempt, ticket, &code);
+    ending = serve(id, attempt, ticket, &code);
   } catch (const std::exception& e) {  // nothing may cross the C boundary above
     coordinator_.give_up_rank(link_.rank, std::string("failed in the runner: ") + e.what());
   }
   frames_.pop_back();
   if (outermost) end_turn(ticket);
-  if (finished) return code;
+  if (ending == Ending::Done) return code;
+  if (ending == Ending::WorkerDied) {
+    // That process's handles died with it; the slot goes on with its replacement.
+    const std::string why = died_;
+    if (outermost) {
+      died_.clear();
+      std::lock_guard<std::mutex> lock(link_.mutex);
+      link_.calls.release_all();
+    }
+    set_error(attempt.call->ctx, "rh::WorkerLost", link_.name + ": " + why + " while this attempt ran on it");
+    return RH_TASK_WORKER_LOST;
+  }
   if (outermost) {
     // Nothing of a lost rank's handles is of use to anyone now.
     std::lock_guard<std::mutex> lock(link_.mutex);
@@ -81,11 +92,13 @@ void Seat::end_turn(std::uint64_t ticket) {
   link_.changed.notify_all();
 }
 
-bool Seat::serve(std::uint64_t attempt_id, const rh_remote_attempt& attempt, std::uint64_t ticket, std::int32_t* code) {
+Seat::Ending Seat::serve(std::uint64_t attempt_id, const rh_remote_attempt& attempt, std::uint64_t ticket,
+                         std::int32_t* code) {
   rh_context* ctx = attempt.call->ctx;
   const bool outermost = frames_.size() == 1;
   bool stop_sent = false;
   for (;;) {
+    if (!died_.empty()) return Ending::WorkerDied;  // under a nested attempt that saw it
     std::string message;
     {
       std::unique_lock<std::mutex> lock(link_.mutex);
@@ -93,7 +106,7 @@ bool Seat::serve(std::uint64_t attempt_id, const rh_remote_attempt& attempt, std
       const auto my_turn = [&] { return !outermost || (!link_.turns.empty() && link_.turns.front() == ticket); };
       link_.changed.wait_for(lock, kStopCheck,
                              [&] { return !link_.lost.empty() || (my_turn() && !link_.inbox.empty()); });
-      if (!link_.lost.empty()) return false;
+      if (!link_.lost.empty()) return Ending::RankLost;
       if (my_turn() && !link_.inbox.empty()) {
         message = std::move(link_.inbox.front());
         link_.inbox.pop_front();
@@ -105,6 +118,10 @@ bool Seat::serve(std::uint64_t attempt_id, const rh_remote_attempt& attempt, std
         coordinator_.post(link_, Kind::Frame, remote::AttemptHost::stop_frame(attempt_id).substr(wire::kHeaderSize));
       }
       continue;
+    }
+    if (message[0] == kWorkerDiedMark) {
+      died_ = message.substr(1);
+      return Ending::WorkerDied;
     }
     translate_deadline(message, false);
     remote::MessageOutcome outcome;
@@ -123,10 +140,10 @@ bool Seat::serve(std::uint64_t attempt_id, const rh_remote_attempt& attempt, std
       outcome = link_.calls.handle(attempt_id, ctx, message);
     } catch (const wire::WireError& e) {
       coordinator_.give_up_rank(link_.rank, std::string("sent a malformed message (") + e.what() + ")");
-      return false;
+      return Ending::RankLost;
     } catch (const remote::ProtocolViolation& e) {
       coordinator_.give_up_rank(link_.rank, e.what());
-      return false;
+      return Ending::RankLost;
     }
     if (!outcome.reply.empty()) {
       std::string reply = outcome.reply.substr(wire::kHeaderSize);
@@ -134,7 +151,7 @@ bool Seat::serve(std::uint64_t attempt_id, const rh_remote_attempt& attempt, std
     }
     if (outcome.done) {
       *code = outcome.code;
-      return true;
+      return Ending::Done;
     }
   }
 }

@@ -22,13 +22,16 @@ class Seat final : public remote::Lane {
   bool usable() const override;
 
  private:
-  // Serves the slot's messages until the attempt's Done, or the rank is lost (false).
-  bool serve(std::uint64_t attempt_id, const rh_remote_attempt& attempt, std::uint64_t ticket, std::int32_t* code);
+  enum class Ending { Done, RankLost, WorkerDied };
+  // Serves the slot's messages until the attempt's Done, its rank is lost, or the slot's
+  // worker process died (isolate).
+  Ending serve(std::uint64_t attempt_id, const rh_remote_attempt& attempt, std::uint64_t ticket, std::int32_t* code);
   void end_turn(std::uint64_t ticket);
 
   Coordinator& coordinator_;
   SlotLink& link_;
   std::vector<std::uint64_t> frames_;  // attempts executing on this seat, innermost last
+  std::string died_;                   // why the slot's worker process died under these frames
   static std::uint64_t next_attempt_id();
 };
 

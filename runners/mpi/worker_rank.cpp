@@ -1,14 +1,14 @@
 #include "worker_rank.hpp"
 
+#include "isolated_slot.hpp"
 #include "mpi_world.hpp"
 #include "postman.hpp"
+#include "slot_mailbox.hpp"
 #include "worker.hpp"
 
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -18,72 +18,6 @@ namespace rh::mpi_runner {
 namespace {
 
 using worker_protocol::Type;
-
-Type type_of(std::string_view payload) {
-  return payload.empty() ? Type{} : static_cast<Type>(static_cast<std::uint8_t>(payload[0]));
-}
-
-// One slot's link to rank 0, as its worker sees it: frames out through the postman, frames
-// in from a mailbox. `depth` counts the attempts the worker has been given and not finished;
-// an outermost Run sent ahead waits in `ahead` until it is 0.
-class SlotMailbox final : public process_worker::Channel {
- public:
-  SlotMailbox(Postman& postman, std::uint32_t slot) : postman_(postman), slot_(slot) {}
-
-  // The rank's MPI thread: an item rank 0 sent this slot.
-  void deliver(Kind kind, std::string payload) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (type_of(payload) == Type::Run) translate_deadline(payload, false);
-      if (kind == Kind::Run && depth_ > 0) {
-        ahead_.push_back(std::move(payload));
-        return;
-      }
-      if (type_of(payload) == Type::Run) ++depth_;
-      inbox_.push_back(std::move(payload));
-    }
-    arrived_.notify_one();
-  }
-
-  void send(const std::string& frame) override {
-    std::string payload = frame.substr(wire::kHeaderSize);
-    if (type_of(payload) == Type::Done) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (depth_ > 0 && --depth_ == 0 && !ahead_.empty()) {
-        inbox_.push_back(std::move(ahead_.front()));
-        ahead_.pop_front();
-        ++depth_;
-      }
-    }
-    translate_deadline(payload, true);
-    postman_.post(0, Kind::FromSlot, slot_, payload);
-  }
-
-  std::string receive() override {
-    std::unique_lock<std::mutex> lock(mutex_);
-    arrived_.wait(lock, [this] { return !inbox_.empty(); });
-    std::string payload = std::move(inbox_.front());
-    inbox_.pop_front();
-    return payload;
-  }
-
-  bool try_receive(std::string* payload) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (inbox_.empty()) return false;
-    *payload = std::move(inbox_.front());
-    inbox_.pop_front();
-    return true;
-  }
-
- private:
-  Postman& postman_;
-  const std::uint32_t slot_;
-  std::mutex mutex_;
-  std::condition_variable arrived_;
-  std::deque<std::string> inbox_;
-  std::deque<std::string> ahead_;
-  int depth_ = 0;
-};
 
 struct Slot {
   std::unique_ptr<SlotMailbox> mailbox;
@@ -105,10 +39,15 @@ int serve_worker_rank(const MpiOptions& options) {
     auto slot = std::make_unique<Slot>();
     slot->mailbox = std::make_unique<SlotMailbox>(postman, i);
     Slot* raw = slot.get();
-    slot->thread = std::thread([raw] {
-      process_worker::Worker worker(*raw->mailbox, -1);
-      process_worker::set_the_worker(&worker);
-      worker.serve();
+    const std::uint32_t index = i + 1;  // its worker process is "worker <index> (pid P)"
+    slot->thread = std::thread([raw, &options, index] {
+      if (options.isolate) {
+        relay_to_worker_process(*raw->mailbox, options, index);
+      } else {
+        process_worker::Worker worker(*raw->mailbox, -1);
+        process_worker::set_the_worker(&worker);
+        worker.serve();
+      }
       raw->ended = true;
     });
     slots.push_back(std::move(slot));

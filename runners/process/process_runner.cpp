@@ -6,11 +6,10 @@
 // process is held by an attempt that waits, it starts one more, up to a cap.
 #include "lane.hpp"
 #include "lane_pool.hpp"
+#include "worker_program.hpp"
 
 #include <runner_host/extensions.hpp>
 #include <runner_host/runner.hpp>
-
-#include <dlfcn.h>
 
 #include <memory>
 #include <stdexcept>
@@ -23,17 +22,6 @@ namespace {
 // Processes beyond max_workers, started only for attempts that wait: a bound on what a burst
 // of waits can cost (a process costs its libraries).
 std::size_t process_cap(std::uint32_t workers) { return std::size_t{workers} * 2 + 4; }
-
-// The worker program ships beside this plugin.
-std::string default_worker_program() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&default_worker_program), &info) == 0 || info.dli_fname == nullptr) {
-    throw std::runtime_error("cannot tell where the process runner was loaded from");
-  }
-  std::string path = info.dli_fname;
-  const std::size_t slash = path.rfind('/');
-  return (slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/runner-host-worker";
-}
 
 std::uint32_t max_workers(RunnerOptions& options) { return options.positive_int("max_workers", hardware_threads()); }
 
@@ -56,7 +44,7 @@ class ProcessRunner final : public remote::LanePool {
     settings_.start_timeout_seconds = parsed.non_negative_number("start_timeout_seconds", 60.0);
     settings_.program = parsed.string("worker_program", "");
     parsed.reject_unknown();
-    if (settings_.program.empty()) settings_.program = default_worker_program();
+    if (settings_.program.empty()) settings_.program = remote::default_worker_program();
     const auto* info = host_extension<rh_host_info>(RH_EXT_HOST_INFO);
     if (info != nullptr) settings_.host_version = to_string(info->version);
   }

@@ -167,9 +167,10 @@ TEST_F(LocateRunner, KnownNameAndPathsResolve) {
     rh::host::locate_runner("librh_runner_x.so", RH_BIN_DIR);
     ADD_FAILURE() << "a bare file name was taken as a path";
   } catch (const PluginError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "unknown runner 'librh_runner_x.so' (available: fiber, process, sequential, tbb); a runner plugin file "
-              "is given by a path, e.g. './librh_runner_x.so'");
+    EXPECT_EQ(
+        std::string(e.what()),
+        "unknown runner 'librh_runner_x.so' (available: fiber, mpi, process, sequential, tbb); a runner plugin file "
+        "is given by a path, e.g. './librh_runner_x.so'");
   }
 }
 

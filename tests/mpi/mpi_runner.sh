@@ -75,6 +75,20 @@ grep -q "was silent for more than 3 heartbeats (0.6 s); its attempts go to the r
 grep -q 'flow survive (survive-[0-9a-f]*) .*Completed.*: {"die_once":"survived","where":30}' <<<"$out" ||
   fail "survive: $out"
 
+# isolate: a task that segfaults on a worker rank costs its worker process and its run
+# (Crashed, the signal named), never the rank; the runs after it complete.
+job 3 "$host" --plugin "$build/tests/plugins/libcli_hazards.so" --flow then_bad --no-store --no-progress \
+  --report "$scratch/isolated.json" \
+  --config "$(config isolated '{"runner": {"name": "mpi", "isolate": true, "slots_per_rank": 1}}')"
+[ "$status" -eq 1 ] || fail "isolate: exit status $status, not 1: $out"
+grep -q 'flow then_bad (then_bad-[0-9a-f]*) .*Completed.*: "survived"' <<<"$out" || fail "isolate: $out"
+crashed="$(jq -r '.task_runs[] | select(.task == "segfault") | .state.name + ": " + .state.message' \
+  "$scratch/isolated.json")"
+[[ "$crashed" =~ ^Crashed:\ rank\ [12]\ \(.*\)\ slot\ 0:\ worker\ 1\ \(pid\ [0-9]+\)\ was\ killed\ by\ signal\ 11\ \(SIGSEGV\)\ while\ this\ attempt\ ran\ on\ it$ ]] ||
+  fail "isolate: the segfault's run: $crashed"
+[ "$(jq '[.task_runs[] | select(.state.name == "Completed")] | length' "$scratch/isolated.json")" -eq 6 ] ||
+  fail "isolate: not 6 runs Completed"
+
 # Without --enable-recovery a dead rank aborts the job; rank 0's store has what completed,
 # and --resume last goes on without running it again.
 store_args=(--store "$scratch/store.db" --no-progress)
