@@ -464,6 +464,29 @@ cat <<EOF
 | $(num "$(get process_runs process/every_tenth_segfaults items)" 0) runs of which every tenth segfaults, all others Completed (checked): wall time | $(num "$(get process_runs process/every_tenth_segfaults ms)" 1) | published |
 EOF
 
+# --- 13. the MPI runner ------------------------------------------------------------------------
+m() { get mpi_runs "mpi/$1" "$2"; }
+cat <<EOF
+
+## 13. The MPI runner
+
+Whole \`mpirun -np 4\` jobs on this machine (1 host rank, 3 worker ranks of 1 slot each; 4 ranks on 2 cores, so
+oversubscribed): the runner (\`runner-host --runner mpi\`, the flow timing its own runs), a dispatch loop written straight
+on MPI with as many tasks in flight per rank (\`bench/mpi/raw_dispatch.c\`), and mpi4py's \`MPIPoolExecutor\`
+(\`bench/peers/mpi_pool.py\`, run by \`/usr/bin/python3 -m mpi4py.futures\`). Each job times its tasks only, not its start.
+Rounds alternate (raw, mpi4py, runner; $(num "$(m sleep_10ms_tasks rounds)" 0) rounds): the figures are medians, the ratios
+medians of each round's ratio with their spread (max − min). \`bench/mpi_runs.cpp\`.
+
+| workload | runner | raw MPI | mpi4py | runner vs ideal | runner vs raw MPI | runner per task vs mpi4py | target |
+|---|---:|---:|---:|---:|---:|---:|---|
+| $(num "$(m sleep_10ms_tasks tasks)" 0) tasks of 10 ms (ideal $(num "$(m sleep_10ms_tasks ideal_s)" 3) s) | $(num "$(m sleep_10ms_tasks engine_s)" 3) s | $(num "$(m sleep_10ms_tasks raw_s)" 3) s | $(num "$(m sleep_10ms_tasks peer_runs_per_s)" 0) tasks/s | $(num "$(m sleep_10ms_tasks x_ideal)" 4)× ± $(num "$(m sleep_10ms_tasks x_ideal_spread)" 4) | $(num "$(m sleep_10ms_tasks x_raw)" 4)× ± $(num "$(m sleep_10ms_tasks x_raw_spread)" 4) | $(num "$(m sleep_10ms_tasks x_peer_per_task)" 2)× | within 2% of ideal: $(verdict "$(m sleep_10ms_tasks x_ideal)" 1.02); of raw: $(verdict "$(m sleep_10ms_tasks x_raw)" 1.02) |
+| $(num "$(m noop_tasks tasks)" 0) no-op tasks | $(num "$(m noop_tasks engine_runs_per_s)" 0) runs/s | $(num "$(m noop_tasks raw_runs_per_s)" 0) tasks/s | $(num "$(m noop_tasks peer_runs_per_s)" 0) tasks/s ($(num "$(m noop_tasks peer_tasks)" 0) tasks) | | $(num "$(m noop_tasks x_raw)" 1)× ± $(num "$(m noop_tasks x_raw_spread)" 1) | $(num "$(m noop_tasks x_peer_per_task)" 2)× ± $(num "$(m noop_tasks x_peer_spread)" 2) | ≥ 10,000 runs/s: $(verdict "$(div 10000 "$(m noop_tasks engine_runs_per_s)")" 1) |
+
+Engine cost per 10 ms task over the raw loop: $(num "$(m sleep_10ms_tasks engine_us_per_task_over_raw)" 1) µs (target ≤ 100 µs:
+$(verdict "$(m sleep_10ms_tasks engine_us_per_task_over_raw)" 100)). A ratio per task below 1× against mpi4py means the
+runner takes less time per task.
+EOF
+
 if [ -s "$dir/failures.txt" ]; then
   cat <<EOF
 
