@@ -150,8 +150,11 @@ void Coordinator::start(const std::vector<std::string>& libraries, const std::st
 
 void Coordinator::stop() {
   if (!thread_.joinable()) return;
-  for (const WorkerRank& rank : ranks_) {
-    if (!rank.lost) postman_.post(rank.rank, Kind::Shutdown, 0, {});
+  {
+    std::lock_guard<std::mutex> lock(ranks_mutex_);
+    for (const WorkerRank& rank : ranks_) {
+      if (!rank.lost) postman_.post(rank.rank, Kind::Shutdown, 0, {});
+    }
   }
   stopping_ = true;
   thread_.join();

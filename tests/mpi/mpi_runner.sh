@@ -46,6 +46,13 @@ job 3 "$host" --plugin "$demo" --no-store --config "$(config bad '{"runner": {"n
 [ "$status" -ne 0 ] || fail "an unknown option: exit status 0"
 grep -q "unknown option 'slots'" <<<"$out" || fail "an unknown option is not named: $out"
 
+# Rank 0 refusing the run (an unknown flow) ends the job with its status; the worker ranks
+# leave quietly.
+job 3 "$host" --runner mpi --plugin "$demo" --flow nope --no-store
+[ "$status" -eq 2 ] || fail "unknown flow: exit status $status, not 2: $out"
+grep -q "runner-host: unknown flow 'nope' (flows: pipeline)" <<<"$out" || fail "unknown flow: $out"
+grep -q "runner-host worker" <<<"$out" && fail "unknown flow: a worker rank complained: $out"
+
 # The demo on 3 ranks: the same end as on any runner (one task fails by design: status 1).
 job 3 "$host" --runner mpi --plugin "$demo" --no-store --no-progress
 [ "$status" -eq 1 ] || fail "demo: exit status $status, not 1: $out"

@@ -77,7 +77,10 @@ wire::Reader Worker::Answer::rest() const {
 }
 
 int Worker::serve() {
-  if (!init(channel_.receive())) return worker_protocol::kExitLoadFailed;
+  const std::string first = channel_.receive();
+  // Ended before it began: the host (an MPI job's rank 0) gave up before any attempt.
+  if (!first.empty() && static_cast<Type>(static_cast<std::uint8_t>(first[0])) == Type::Shutdown) return 0;
+  if (!init(first)) return worker_protocol::kExitLoadFailed;
   for (;;) {
     const std::string payload = channel_.receive();
     switch (static_cast<Type>(static_cast<std::uint8_t>(payload.empty() ? 0 : payload[0]))) {
