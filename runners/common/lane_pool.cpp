@@ -30,6 +30,9 @@ thread_local Lane* tl_lane = nullptr;
 thread_local const LanePool* tl_pool = nullptr;
 thread_local int tl_help_depth = 0;
 
+// Every runner plugin built on the pool is a LanePool (runner_table creates the CLASS).
+LanePool& pool_of(rh_runner* runner) { return *static_cast<LanePool*>(detail::as_runner(runner)); }
+
 }  // namespace
 
 std::uint32_t LanePool::inline_depth() const { return kMaxHelpDepth; }
@@ -162,6 +165,27 @@ std::int32_t LanePool::execute(const rh_remote_attempt& attempt) {
     give_back(lane);
     if (code != kSendElsewhere) return code;
   }
+}
+
+const rh_remote_attempts& LanePool::remote_attempts() {
+  static const rh_remote_attempts table = {
+      sizeof(rh_remote_attempts),
+      /*set_libraries*/
+      [](rh_runner* runner, const rh_str* paths, size_t count, rh_error_sink* err) -> int32_t {
+        try {
+          std::vector<std::string> files;
+          for (size_t i = 0; i < count; ++i) files.push_back(to_string(paths[i]));
+          pool_of(runner).set_libraries(std::move(files));
+          return RH_OK;
+        } catch (...) {
+          detail::report_current_exception(err);
+          return RH_ERROR;
+        }
+      },
+      /*execute*/
+      [](rh_runner* runner, const rh_remote_attempt* attempt) -> int32_t { return pool_of(runner).execute(*attempt); },
+  };
+  return table;
 }
 
 void LanePool::notify_for_queued_locked() {

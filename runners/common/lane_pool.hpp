@@ -54,6 +54,11 @@ class LanePool : public Runner {
 
   // rh_remote_attempts.execute.
   std::int32_t execute(const rh_remote_attempt& attempt);
+  // rh_remote_attempts.set_libraries: the files every worker loads, before start.
+  void set_libraries(std::vector<std::string> files) { libraries_ = std::move(files); }
+
+  // The RH_EXT_REMOTE_ATTEMPTS table of every runner built on this pool.
+  static const rh_remote_attempts& remote_attempts();
 
  protected:
   // The lanes to start with, each ready for attempts (the runner keeps them). Throws
@@ -73,6 +78,7 @@ class LanePool : public Runner {
   virtual int max_resends() const { return 0; }
 
   std::uint32_t workers() const noexcept { return workers_; }
+  const std::vector<std::string>& libraries() const noexcept { return libraries_; }
 
  private:
   struct Work {
@@ -86,6 +92,7 @@ class LanePool : public Runner {
   void serve();
 
   const std::uint32_t workers_;
+  std::vector<std::string> libraries_;
   std::mutex mutex_;               // guards everything below
   std::size_t lanes_ = 0;          // usable lanes, free or borrowed
   std::vector<Lane*> free_lanes_;  // not borrowed by an attempt

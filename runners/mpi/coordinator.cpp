@@ -1,5 +1,7 @@
 #include "coordinator.hpp"
 
+#include "seconds_text.hpp"
+
 #include "mpi_world.hpp"
 
 #include <runner_host/abi.h>
@@ -9,14 +11,8 @@
 namespace rh::mpi_runner {
 namespace {
 
+using remote::seconds_text;
 using worker_protocol::Type;
-
-std::string seconds_text(double seconds) {
-  std::string text = std::to_string(seconds);
-  text.erase(text.find_last_not_of('0') + 1);
-  if (!text.empty() && text.back() == '.') text.pop_back();
-  return text + " s";
-}
 
 }  // namespace
 

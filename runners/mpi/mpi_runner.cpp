@@ -38,8 +38,6 @@ class MpiRunner final : public remote::LanePool {
  public:
   explicit MpiRunner(json options) : MpiRunner(parse_mpi_options(std::move(options))) {}
 
-  void set_libraries(std::vector<std::string> files) { libraries_ = std::move(files); }
-
  private:
   explicit MpiRunner(const MpiOptions& options) : LanePool(seats_of(options)), options_(options) {
     World& world = World::get();
@@ -54,7 +52,7 @@ class MpiRunner final : public remote::LanePool {
   std::vector<remote::Lane*> open_lanes() override {
     coordinator_ = std::make_unique<Coordinator>(
         options_, [this](std::uint32_t level, const std::string& message) { log(level, message); });
-    coordinator_->start(libraries_, host_version_);
+    coordinator_->start(libraries(), host_version_);
     std::uint32_t slots = 0;
     for (auto& link : coordinator_->links()) {
       ++slots;
@@ -84,29 +82,8 @@ class MpiRunner final : public remote::LanePool {
 
   const MpiOptions options_;
   std::string host_version_;
-  std::vector<std::string> libraries_;
   std::unique_ptr<Coordinator> coordinator_;
   std::vector<std::unique_ptr<Seat>> seats_;
-};
-
-MpiRunner& runner_of(rh_runner* runner) { return *static_cast<MpiRunner*>(detail::as_runner(runner)); }
-
-const rh_remote_attempts kRemoteAttempts = {
-    sizeof(rh_remote_attempts),
-    /*set_libraries*/
-    [](rh_runner* runner, const rh_str* paths, size_t count, rh_error_sink* err) -> int32_t {
-      try {
-        std::vector<std::string> files;
-        for (size_t i = 0; i < count; ++i) files.push_back(to_string(paths[i]));
-        runner_of(runner).set_libraries(std::move(files));
-        return RH_OK;
-      } catch (...) {
-        detail::report_current_exception(err);
-        return RH_ERROR;
-      }
-    },
-    /*execute*/
-    [](rh_runner* runner, const rh_remote_attempt* attempt) -> int32_t { return runner_of(runner).execute(*attempt); },
 };
 
 // Rank 0 leaving without a runner (a bad flow name, say) still ends the job cleanly.
@@ -138,7 +115,7 @@ const rh_worker_role kWorkerRole = {sizeof(rh_worker_role), &take_role};
 
 const void* get_extension(rh_str id) {
   const std::string_view name = to_string_view(id);
-  if (name == RH_EXT_REMOTE_ATTEMPTS) return &kRemoteAttempts;
+  if (name == RH_EXT_REMOTE_ATTEMPTS) return &remote::LanePool::remote_attempts();
   if (name == RH_EXT_WORKER_ROLE) return &kWorkerRole;
   return nullptr;
 }

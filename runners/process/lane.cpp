@@ -1,5 +1,7 @@
 #include "lane.hpp"
 
+#include "seconds_text.hpp"
+
 #include <runner_host/abi_text.hpp>
 #include <runner_host/detail/host.hpp>
 
@@ -13,6 +15,7 @@
 namespace rh::process_runner {
 namespace {
 
+using remote::seconds_text;
 using worker_protocol::Op;
 using worker_protocol::Type;
 
@@ -29,13 +32,6 @@ rh_time_ns now_ns() {
 rh_time_ns seconds_ns(double seconds) { return static_cast<rh_time_ns>(std::llround(seconds * 1e9)); }
 
 rh_time_ns add_saturating(rh_time_ns a, rh_time_ns b) { return a > RH_DEADLINE_NONE - b ? RH_DEADLINE_NONE : a + b; }
-
-std::string seconds_text(double seconds) {
-  std::string text = std::to_string(seconds);
-  text.erase(text.find_last_not_of('0') + 1);
-  if (!text.empty() && text.back() == '.') text.pop_back();
-  return text + " s";
-}
 
 void set_error(rh_context* ctx, std::string_view type, std::string_view message) {
   detail::host().ctx_set_error(ctx, to_rh_str(type), to_rh_str(message));

@@ -34,8 +34,6 @@ class ProcessRunner final : public remote::LanePool {
     for (auto& lane : lanes_) lane->kill();
   }
 
-  void set_libraries(std::vector<std::string> files) { settings_.libraries = std::move(files); }
-
  private:
   explicit ProcessRunner(RunnerOptions parsed) : LanePool(max_workers(parsed)) {
     settings_.max_tasks_per_child = parsed.non_negative_int("max_tasks_per_child", 0);
@@ -50,6 +48,7 @@ class ProcessRunner final : public remote::LanePool {
   }
 
   std::vector<remote::Lane*> open_lanes() override {
+    settings_.libraries = libraries();
     // All processes first, then wait for them together: starting the pool costs one
     // library load, not one per worker.
     for (std::uint32_t i = 0; i < workers(); ++i) {
@@ -88,28 +87,8 @@ class ProcessRunner final : public remote::LanePool {
   std::vector<std::unique_ptr<Lane>> lanes_;  // more than max_workers only for waits
 };
 
-ProcessRunner& runner_of(rh_runner* runner) { return *static_cast<ProcessRunner*>(detail::as_runner(runner)); }
-
-const rh_remote_attempts kRemoteAttempts = {
-    sizeof(rh_remote_attempts),
-    /*set_libraries*/
-    [](rh_runner* runner, const rh_str* paths, size_t count, rh_error_sink* err) -> int32_t {
-      try {
-        std::vector<std::string> files;
-        for (size_t i = 0; i < count; ++i) files.push_back(to_string(paths[i]));
-        runner_of(runner).set_libraries(std::move(files));
-        return RH_OK;
-      } catch (...) {
-        detail::report_current_exception(err);
-        return RH_ERROR;
-      }
-    },
-    /*execute*/
-    [](rh_runner* runner, const rh_remote_attempt* attempt) -> int32_t { return runner_of(runner).execute(*attempt); },
-};
-
 const void* get_extension(rh_str id) {
-  return to_string_view(id) == RH_EXT_REMOTE_ATTEMPTS ? &kRemoteAttempts : nullptr;
+  return to_string_view(id) == RH_EXT_REMOTE_ATTEMPTS ? &remote::LanePool::remote_attempts() : nullptr;
 }
 
 }  // namespace
